@@ -1,0 +1,46 @@
+//! HQ's catalogue and the warehouses stock lives in.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Fen;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    pub sku: String,
+    pub name: String,
+    /// e.g. "baijiu", "wine", "low-alcohol".
+    pub category: String,
+    /// Bottles per case.
+    pub pack_size: u32,
+    /// HQ base price per case.
+    pub base_price: Fen,
+    #[serde(default)]
+    pub new_product: bool,
+    /// Regions allowed to sell this SKU; empty means every region.
+    #[serde(default)]
+    pub restricted_to_regions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarehouseLevel {
+    Hq,
+    Region,
+    Dealer,
+    Store,
+}
+
+/// A warehouse and its available stock per SKU, as the order sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Warehouse {
+    pub id: String,
+    pub region: String,
+    pub level: WarehouseLevel,
+    /// SKU → cases available (on hand − reserved).
+    #[serde(default)]
+    pub available: BTreeMap<String, u32>,
+}

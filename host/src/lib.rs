@@ -1,0 +1,5 @@
+//! chanhost: a dealer channel's ordering, fulfillment and inventory, with
+//! each regional center's policies as sandboxed WebAssembly plugins.
+
+pub mod domain;
+pub mod policy;

@@ -1,0 +1,104 @@
+//! The one wasmtime engine of the process: its configuration, the linker
+//! every plugin is instantiated through, and the epoch ticker behind
+//! wall-clock deadlines.
+
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use super::bindings::v0_1_0::shared::Shared;
+use super::cache::ComponentCache;
+use super::limits::Limits;
+use super::sandbox::Sandbox;
+
+/// How often the epoch advances; deadlines are rounded up to this.
+pub const EPOCH_TICK: Duration = Duration::from_millis(2);
+
+/// Concurrent plugin instances the pooling allocator has slots for.
+const POOL_INSTANCES: u32 = 1_000;
+
+/// Engine, linker, limits and component cache, shared by every plugin.
+#[derive(Clone)]
+pub struct PolicyEngine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    linker: Linker<Sandbox>,
+    limits: Limits,
+    cache: ComponentCache,
+}
+
+impl PolicyEngine {
+    pub fn new(limits: Limits, cache: ComponentCache) -> anyhow::Result<Self> {
+        let mut config = Config::new();
+        config
+            .wasm_component_model(true)
+            .consume_fuel(true)
+            .epoch_interruption(true)
+            .max_wasm_stack(limits.stack_bytes)
+            .cranelift_opt_level(wasmtime::OptLevel::Speed);
+
+        let mut pool = PoolingAllocationConfig::new();
+        pool.total_component_instances(POOL_INSTANCES)
+            .total_core_instances(POOL_INSTANCES * 8)
+            .total_memories(POOL_INSTANCES)
+            .total_tables(POOL_INSTANCES * 4)
+            .total_stacks(0)
+            .max_memory_size(limits.memory_bytes)
+            .max_core_instances_per_component(16)
+            .max_memories_per_component(2)
+            .max_tables_per_component(8);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        // Memories are capped at a few MiB: reserve just that, not 4 GiB each.
+        config.memory_reservation(limits.memory_bytes as u64).memory_guard_size(64 << 10);
+
+        let engine = Engine::new(&config)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        Shared::add_to_linker::<_, HasSelf<Sandbox>>(&mut linker, |sandbox| sandbox)?;
+        spawn_epoch_ticker(&engine);
+        Ok(PolicyEngine { inner: Arc::new(Inner { engine, linker, limits, cache }) })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    pub fn linker(&self) -> &Linker<Sandbox> {
+        &self.inner.linker
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    pub fn cache(&self) -> &ComponentCache {
+        &self.inner.cache
+    }
+
+    /// Epoch ticks a call may run before it is interrupted.
+    pub fn deadline_ticks(&self) -> u64 {
+        let tick = EPOCH_TICK.as_millis() as u64;
+        self.inner.limits.deadline_ms.div_ceil(tick).max(1) + 1
+    }
+}
+
+/// Advances the engine's epoch until the engine is dropped.
+fn spawn_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    thread::Builder::new()
+        .name("chanhost-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawn epoch ticker thread");
+}

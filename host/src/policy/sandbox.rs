@@ -1,0 +1,170 @@
+//! What a plugin call runs inside: a fresh store with deny-all WASI,
+//! deterministic clocks and randomness, a memory limiter and a log buffer.
+//!
+//! A guest built for `wasm32-wasip2` imports WASI even if it never uses it.
+//! The host satisfies those imports with a context that has no preopened
+//! directories, no environment, no arguments, no network, a wall clock
+//! frozen at the order's timestamp and seeded randomness, so that replaying
+//! an order gives the same answer.
+
+use std::time::Duration;
+
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+use wasmtime::{StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+
+use super::bindings::v0_1_0::LogLevel;
+use super::bindings::v0_1_0::shared::chanhost::policy::host;
+use super::limits::{Fault, Limits};
+use crate::domain::TimestampMs;
+
+/// One line a plugin logged during a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub level: String,
+    pub message: String,
+}
+
+/// Store data of one plugin call.
+pub struct Sandbox {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+    stderr: MemoryOutputPipe,
+    logs: Vec<LogLine>,
+    dropped_logs: usize,
+    max_log_lines: usize,
+    max_log_line_bytes: usize,
+}
+
+/// Bytes of a plugin's stderr kept (a panic message lands there).
+const STDERR_CAPACITY: usize = 4096;
+
+impl Sandbox {
+    pub fn new(limits: &Limits, clock: TimestampMs) -> Self {
+        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        let mut wasi = WasiCtx::builder();
+        wasi.allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .socket_addr_check(|_, _| Box::pin(async { false }))
+            .wall_clock(FrozenWallClock(clock))
+            .monotonic_clock(FrozenMonotonicClock)
+            .secure_random(rand::rngs::StdRng::seed_from_u64(0))
+            .insecure_random(rand::rngs::StdRng::seed_from_u64(1))
+            .insecure_random_seed(0)
+            .max_random_size(4096)
+            .stderr(stderr.clone());
+        Sandbox {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(limits.memory_bytes)
+                .trap_on_grow_failure(true)
+                .build(),
+            stderr,
+            logs: Vec::new(),
+            dropped_logs: 0,
+            max_log_lines: limits.max_log_lines,
+            max_log_line_bytes: limits.max_log_line_bytes,
+        }
+    }
+
+    pub fn limiter(&mut self) -> &mut StoreLimits {
+        &mut self.limits
+    }
+
+    /// The call's log lines, with the plugin's stderr (panic messages) last
+    /// and a note of how many lines were dropped.
+    pub fn take_logs(&mut self) -> Vec<LogLine> {
+        let mut logs = std::mem::take(&mut self.logs);
+        let stderr = self.stderr.contents();
+        if !stderr.is_empty() {
+            let text = String::from_utf8_lossy(&stderr);
+            logs.push(LogLine { level: "stderr".into(), message: truncate(text.trim_end(), self.max_log_line_bytes) });
+        }
+        if self.dropped_logs > 0 {
+            logs.push(LogLine {
+                level: "warn".into(),
+                message: format!("{} more log lines dropped (limit {})", self.dropped_logs, self.max_log_lines),
+            });
+        }
+        logs
+    }
+}
+
+impl WasiView for Sandbox {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// `types` has no functions; the trait is empty.
+impl super::bindings::v0_1_0::types::Host for Sandbox {}
+
+impl host::Host for Sandbox {
+    fn log(&mut self, level: LogLevel, message: String) {
+        if self.logs.len() >= self.max_log_lines {
+            self.dropped_logs += 1;
+            return;
+        }
+        let level = match level {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        };
+        self.logs.push(LogLine { level: level.into(), message: truncate(&message, self.max_log_line_bytes) });
+    }
+}
+
+fn truncate(text: &str, max_bytes: usize) -> String {
+    if text.len() <= max_bytes {
+        return text.to_string();
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// Names the bound a failed call broke.
+pub fn classify(error: &wasmtime::Error, limits: &Limits) -> Fault {
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => Fault::OutOfFuel { limit: limits.fuel },
+        Some(Trap::Interrupt) => Fault::Deadline { limit_ms: limits.deadline_ms },
+        Some(Trap::StackOverflow) => Fault::Stack { limit_bytes: limits.stack_bytes },
+        _ if format!("{error:#}").contains("forcing trap when growing memory") => {
+            Fault::Memory { limit_bytes: limits.memory_bytes }
+        }
+        Some(trap) => Fault::Trap { message: trap.to_string() },
+        None => Fault::Trap { message: format!("{error:#}") },
+    }
+}
+
+/// The wall clock a plugin sees: the order's own timestamp, never now.
+struct FrozenWallClock(TimestampMs);
+
+impl wasmtime_wasi::HostWallClock for FrozenWallClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_millis(1)
+    }
+    fn now(&self) -> Duration {
+        Duration::from_millis(self.0.max(0) as u64)
+    }
+}
+
+/// A monotonic clock that never moves.
+struct FrozenMonotonicClock;
+
+impl wasmtime_wasi::HostMonotonicClock for FrozenMonotonicClock {
+    fn resolution(&self) -> u64 {
+        1
+    }
+    fn now(&self) -> u64 {
+        0
+    }
+}

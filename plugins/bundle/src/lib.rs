@@ -1,0 +1,34 @@
+//! The reference plugins, embedded in the host binary. HQ's defaults (and
+//! the fallback sourcing policy) are always at hand as `builtin:<name>`.
+
+/// A plugin shipped inside the binary.
+#[derive(Debug, Clone, Copy)]
+pub struct BundledPlugin {
+    /// The name regions refer to it by: `builtin:<name>`.
+    pub name: &'static str,
+    /// The component's bytes.
+    pub wasm: &'static [u8],
+}
+
+/// Every bundled plugin.
+pub const ALL: &[BundledPlugin] = &[
+    BundledPlugin { name: "anti-diversion", wasm: include_bytes!(env!("CHANHOST_PLUGIN_ANTI_DIVERSION")) },
+    BundledPlugin { name: "pricing-tiered", wasm: include_bytes!(env!("CHANHOST_PLUGIN_PRICING_TIERED")) },
+    BundledPlugin { name: "promotions", wasm: include_bytes!(env!("CHANHOST_PLUGIN_PROMOTIONS")) },
+    BundledPlugin {
+        name: "sourcing-region-first",
+        wasm: include_bytes!(env!("CHANHOST_PLUGIN_SOURCING_REGION_FIRST")),
+    },
+];
+
+/// The bundled plugin called `name`, if any.
+pub fn find(name: &str) -> Option<&'static BundledPlugin> {
+    ALL.iter().find(|p| p.name == name)
+}
+
+/// Components used by the host's own tests; not part of the product.
+#[doc(hidden)]
+pub mod test_fixtures {
+    /// A pricing plugin whose configuration `{"mode": …}` picks a misbehaviour.
+    pub const HOSTILE_PLUGIN: &str = env!("CHANHOST_PLUGIN_HOSTILE_PLUGIN");
+}
