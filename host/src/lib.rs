@@ -2,4 +2,6 @@
 //! each regional center's policies as sandboxed WebAssembly plugins.
 
 pub mod domain;
+pub mod cli;
+pub mod config;
 pub mod policy;

@@ -18,6 +18,11 @@ pub mod wit_sourcing {
     pub use super::sourcing::exports::chanhost::policy::sourcing::*;
 }
 
+pub type WitOrder = wit::Order;
+pub type WitOrderLine = wit::OrderLine;
+pub type WitDealer = wit::Dealer;
+pub type WitProduct = wit::Product;
+
 pub fn order(order: &domain::Order) -> wit::Order {
     wit::Order {
         id: order.id.clone(),

@@ -33,6 +33,12 @@ struct Inner {
     cache: ComponentCache,
 }
 
+impl std::fmt::Debug for PolicyEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicyEngine").field("limits", &self.inner.limits).finish_non_exhaustive()
+    }
+}
+
 impl PolicyEngine {
     pub fn new(limits: Limits, cache: ComponentCache) -> anyhow::Result<Self> {
         let mut config = Config::new();

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use wasmtime::Store;
 use wasmtime::component::{Component, types::ComponentItem};
@@ -47,7 +47,7 @@ pub enum LoadError {
 }
 
 /// Who a plugin is: what a trace records for each call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PluginIdentity {
     pub name: String,
     pub version: String,

@@ -80,10 +80,10 @@ impl Plugin for TieredPricing {
 
 impl Pricing for TieredPricing {
     fn price(config: &Config, input: PricingInput) -> Result<Vec<PricedLine>, PluginError> {
-        let tier_bp = match input.dealer.tier {
-            DealerTier::Strategic => config.tier_discount_bp.strategic,
-            DealerTier::Core => config.tier_discount_bp.core,
-            DealerTier::Standard => config.tier_discount_bp.standard,
+        let (tier, tier_bp) = match input.dealer.tier {
+            DealerTier::Strategic => ("strategic", config.tier_discount_bp.strategic),
+            DealerTier::Core => ("core", config.tier_discount_bp.core),
+            DealerTier::Standard => ("standard", config.tier_discount_bp.standard),
         };
         input
             .order
@@ -96,11 +96,11 @@ impl Pricing for TieredPricing {
                 let regional = apply_bp(ctx.base_price, ctx.region_adjustment_bp);
                 let mut price = apply_bp(regional, -tier_bp);
                 let mut why = format!(
-                    "base {} → regional {} ({:+} bp) → tier {:?} {} (−{} bp)",
+                    "base {} → regional {} ({:+} bp) → {} tier {} (−{} bp)",
                     yuan(ctx.base_price),
                     yuan(regional),
                     ctx.region_adjustment_bp,
-                    input.dealer.tier,
+                    tier,
                     yuan(price),
                     tier_bp
                 );

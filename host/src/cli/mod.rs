@@ -1,0 +1,45 @@
+//! The `chanhost` command line: one file per command.
+
+mod eval;
+mod plugin;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "chanhost", version, about = "Dealer-channel host with regional policies as WebAssembly plugins")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Evaluate one order with a region's plugins; print decision and trace.
+    Eval(eval::EvalArgs),
+    /// Inspect plugin components.
+    #[command(subcommand)]
+    Plugin(plugin::PluginCommand),
+}
+
+pub fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Eval(args) => args.run(),
+        Command::Plugin(command) => command.run(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

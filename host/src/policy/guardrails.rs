@@ -1,0 +1,257 @@
+//! HQ's guardrails: rules no plugin output may break, checked by the host
+//! on every output. A finding makes the output a plugin fault.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use super::types::{Adjustment, AdjustmentKind, PricedLine, SourcingPlan};
+use crate::domain::{Fen, Order, Product, Warehouse};
+
+/// HQ's limits on prices and promotions, set in `hq.toml` under `[hq]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Guardrails {
+    /// Unit prices must stay within base ± this many basis points.
+    pub price_band_bp: i32,
+    /// All promotions together may take at most this share of the subtotal.
+    pub max_discount_bp: i32,
+    /// Free goods (valued at base price) may be worth at most this share of
+    /// the subtotal.
+    pub max_free_goods_bp: i32,
+}
+
+impl Default for Guardrails {
+    fn default() -> Self {
+        Guardrails { price_band_bp: 1_000, max_discount_bp: 3_000, max_free_goods_bp: 2_000 }
+    }
+}
+
+impl Guardrails {
+    /// The lowest and highest unit price HQ allows for a base price.
+    pub fn band(&self, base_price: Fen) -> (Fen, Fen) {
+        let delta = bp_of(base_price, self.price_band_bp);
+        (base_price - delta, base_price + delta)
+    }
+
+    pub fn max_discount(&self, subtotal: Fen) -> Fen {
+        bp_of(subtotal, self.max_discount_bp)
+    }
+
+    pub fn max_free_goods(&self, subtotal: Fen) -> Fen {
+        bp_of(subtotal, self.max_free_goods_bp)
+    }
+
+    /// Pricing: exactly one price per order line, each inside the band.
+    pub fn check_prices(&self, order: &Order, products: &BTreeMap<String, Product>, lines: &[PricedLine]) -> Vec<String> {
+        let mut findings = Vec::new();
+        let mut priced: HashMap<u32, &PricedLine> = HashMap::new();
+        for line in lines {
+            if priced.insert(line.line_no, line).is_some() {
+                findings.push(format!("line {} priced twice", line.line_no));
+            }
+            if !order.lines.iter().any(|l| l.line_no == line.line_no) {
+                findings.push(format!("priced line {} is not in the order", line.line_no));
+            }
+        }
+        for line in &order.lines {
+            let Some(priced) = priced.get(&line.line_no) else {
+                findings.push(format!("line {} ({}) has no price", line.line_no, line.sku));
+                continue;
+            };
+            let Some(product) = products.get(&line.sku) else { continue };
+            let (floor, ceiling) = self.band(product.base_price);
+            if priced.unit_price < 0 {
+                findings.push(format!("line {}: negative unit price {}", line.line_no, priced.unit_price));
+            } else if priced.unit_price < floor || priced.unit_price > ceiling {
+                findings.push(format!(
+                    "line {} ({}): unit price {} is outside HQ's band {}..={} (base {} ± {} bp)",
+                    line.line_no, line.sku, priced.unit_price, floor, ceiling, product.base_price, self.price_band_bp
+                ));
+            }
+        }
+        findings
+    }
+
+    /// Promotions: amounts positive, lines real, nothing below zero, total
+    /// discount and free goods under HQ's caps. `line_amounts` are what
+    /// each line is worth after earlier promotions; `discount_so_far` and
+    /// `free_goods_so_far` count earlier promotions too.
+    pub fn check_adjustments(
+        &self,
+        adjustments: &[Adjustment],
+        line_amounts: &BTreeMap<u32, Fen>,
+        subtotal: Fen,
+        discount_so_far: Fen,
+        free_goods_so_far: Fen,
+        products: &BTreeMap<String, Product>,
+        listed: impl Fn(&str) -> bool,
+    ) -> Vec<String> {
+        let mut findings = Vec::new();
+        let mut remaining = line_amounts.clone();
+        let mut discount = discount_so_far;
+        let mut free_goods = free_goods_so_far;
+        for adjustment in adjustments {
+            let id = &adjustment.promotion_id;
+            if id.trim().is_empty() {
+                findings.push("an adjustment has no promotion id".into());
+            }
+            match &adjustment.kind {
+                AdjustmentKind::LineDiscount { line_no, amount } => match remaining.get_mut(line_no) {
+                    None => findings.push(format!("{id}: discount on line {line_no}, which is not in the order")),
+                    Some(_) if *amount <= 0 => findings.push(format!("{id}: line discount {amount} is not positive")),
+                    Some(left) if *amount > *left => findings.push(format!(
+                        "{id}: discount {amount} on line {line_no} would take it below zero ({left} left)"
+                    )),
+                    Some(left) => {
+                        *left -= amount;
+                        discount += amount;
+                    }
+                },
+                AdjustmentKind::OrderDiscount { amount } => {
+                    if *amount <= 0 {
+                        findings.push(format!("{id}: order discount {amount} is not positive"));
+                    } else {
+                        discount += amount;
+                    }
+                }
+                AdjustmentKind::FreeGoods { sku, quantity } => match products.get(sku) {
+                    None => findings.push(format!("{id}: free goods of unknown SKU {sku}")),
+                    Some(_) if !listed(sku) => findings.push(format!("{id}: free goods SKU {sku} is not listed in this region")),
+                    Some(_) if *quantity == 0 => findings.push(format!("{id}: free goods of zero cases")),
+                    Some(product) => free_goods += product.base_price.saturating_mul(i64::from(*quantity)),
+                },
+            }
+        }
+        if discount > subtotal {
+            findings.push(format!("discounts {discount} exceed the order subtotal {subtotal}: the order would go below zero"));
+        } else if discount > self.max_discount(subtotal) {
+            findings.push(format!(
+                "discounts {discount} exceed HQ's maximum of {} bp of the subtotal ({})",
+                self.max_discount_bp,
+                self.max_discount(subtotal)
+            ));
+        }
+        if free_goods > self.max_free_goods(subtotal) {
+            findings.push(format!(
+                "free goods worth {free_goods} exceed HQ's maximum of {} bp of the subtotal ({})",
+                self.max_free_goods_bp,
+                self.max_free_goods(subtotal)
+            ));
+        }
+        findings
+    }
+
+    /// Sourcing: real warehouses, never above available stock, and every
+    /// demanded case either allocated or explicitly backordered.
+    pub fn check_sourcing(&self, plan: &SourcingPlan, demand: &BTreeMap<String, u64>, warehouses: &[Warehouse]) -> Vec<String> {
+        let mut findings = Vec::new();
+        let by_id: HashMap<&str, &Warehouse> = warehouses.iter().map(|w| (w.id.as_str(), w)).collect();
+        let mut taken: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+        let mut covered: BTreeMap<&str, u64> = BTreeMap::new();
+        for allocation in &plan.allocations {
+            if allocation.quantity == 0 {
+                findings.push(format!("allocation of zero cases of {} from {}", allocation.sku, allocation.warehouse_id));
+            }
+            if !by_id.contains_key(allocation.warehouse_id.as_str()) {
+                findings.push(format!("allocation to unknown warehouse {}", allocation.warehouse_id));
+                continue;
+            }
+            *taken.entry((&allocation.warehouse_id, &allocation.sku)).or_default() += u64::from(allocation.quantity);
+            *covered.entry(&allocation.sku).or_default() += u64::from(allocation.quantity);
+        }
+        for ((warehouse, sku), quantity) in &taken {
+            let available = by_id[warehouse].available.get(*sku).copied().unwrap_or(0);
+            if *quantity > u64::from(available) {
+                findings.push(format!("{quantity} cases of {sku} allocated from {warehouse}, which has {available} available"));
+            }
+        }
+        for backorder in &plan.backorders {
+            *covered.entry(&backorder.sku).or_default() += u64::from(backorder.quantity);
+        }
+        for (sku, wanted) in demand {
+            let got = covered.get(sku.as_str()).copied().unwrap_or(0);
+            if got != *wanted {
+                findings.push(format!("{sku}: {wanted} cases ordered but {got} allocated or backordered"));
+            }
+        }
+        for sku in covered.keys() {
+            if !demand.contains_key(*sku) {
+                findings.push(format!("{sku} allocated but not ordered"));
+            }
+        }
+        findings
+    }
+}
+
+/// `bp` basis points of `amount`, rounded toward zero (a band never grows
+/// by rounding).
+fn bp_of(amount: Fen, bp: i32) -> Fen {
+    (i128::from(amount) * i128::from(bp) / 10_000) as Fen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::types::{Allocation, Backorder};
+    use crate::domain::WarehouseLevel;
+
+    fn product(sku: &str, base: Fen) -> Product {
+        Product {
+            sku: sku.into(),
+            name: sku.into(),
+            category: "baijiu".into(),
+            pack_size: 6,
+            base_price: base,
+            new_product: false,
+            restricted_to_regions: vec![],
+        }
+    }
+
+    #[test]
+    fn band_is_base_plus_minus_ten_percent() {
+        assert_eq!(Guardrails::default().band(100_000), (90_000, 110_000));
+    }
+
+    #[test]
+    fn discounts_over_the_cap_or_below_zero_are_findings() {
+        let g = Guardrails::default();
+        let lines = BTreeMap::from([(1, 10_000)]);
+        let products = BTreeMap::from([("A".to_string(), product("A", 1_000))]);
+        let adj = |kind| Adjustment { promotion_id: "p".into(), kind, description: String::new() };
+        let ok = [adj(AdjustmentKind::LineDiscount { line_no: 1, amount: 2_000 })];
+        assert!(g.check_adjustments(&ok, &lines, 10_000, 0, 0, &products, |_| true).is_empty());
+        let too_much = [adj(AdjustmentKind::OrderDiscount { amount: 3_001 })];
+        assert_eq!(g.check_adjustments(&too_much, &lines, 10_000, 0, 0, &products, |_| true).len(), 1);
+        let below_zero = [adj(AdjustmentKind::LineDiscount { line_no: 1, amount: 10_001 })];
+        assert!(g.check_adjustments(&below_zero, &lines, 10_000, 0, 0, &products, |_| true)[0].contains("below zero"));
+        let free = [adj(AdjustmentKind::FreeGoods { sku: "A".into(), quantity: 3 })];
+        assert!(g.check_adjustments(&free, &lines, 10_000, 0, 0, &products, |_| true)[0].contains("free goods"));
+    }
+
+    #[test]
+    fn sourcing_must_cover_exactly_from_real_stock() {
+        let g = Guardrails::default();
+        let warehouses = vec![Warehouse {
+            id: "W1".into(),
+            region: "r01".into(),
+            level: WarehouseLevel::Region,
+            available: BTreeMap::from([("A".to_string(), 5)]),
+        }];
+        let demand = BTreeMap::from([("A".to_string(), 8)]);
+        let plan = |allocations: Vec<(&str, u32)>, backorder: u32| SourcingPlan {
+            allocations: allocations
+                .into_iter()
+                .map(|(w, q)| Allocation { warehouse_id: w.into(), sku: "A".into(), quantity: q })
+                .collect(),
+            backorders: if backorder > 0 { vec![Backorder { sku: "A".into(), quantity: backorder }] } else { vec![] },
+            priority: 0,
+            priority_reasons: vec![],
+            signals: vec![],
+        };
+        assert!(g.check_sourcing(&plan(vec![("W1", 5)], 3), &demand, &warehouses).is_empty());
+        assert!(!g.check_sourcing(&plan(vec![("W1", 8)], 0), &demand, &warehouses).is_empty());
+        assert!(!g.check_sourcing(&plan(vec![("W9", 5)], 3), &demand, &warehouses).is_empty());
+        assert!(!g.check_sourcing(&plan(vec![("W1", 5)], 0), &demand, &warehouses).is_empty());
+    }
+}
