@@ -1,4 +1,4 @@
-//! Builds the reference plugins (and the host's hostile test plugin) as
+//! Builds the reference plugins (and the host's hostile test plugins) as
 //! WebAssembly components with a nested cargo, into `target/bundle`, so
 //! that a plain `cargo build` or `cargo test` of the host has them.
 //!
@@ -15,18 +15,25 @@ const PLUGINS: &[&str] = &[
     "promotions",
     "sourcing-region-first",
     "hostile-plugin",
+    "hostile-sourcing",
+    "hostile-promotion",
+    "hostile-anti-diversion",
 ];
+
+/// Test fixtures (under `tests/fixtures`) are the crates named `hostile-*`.
+fn is_fixture(plugin: &str) -> bool {
+    plugin.starts_with("hostile-")
+}
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let workspace = manifest_dir.parent().and_then(Path::parent).expect("plugins/bundle is two levels deep").to_path_buf();
-    for watched in ["wit", "plugins/sdk", "tests/fixtures/hostile-plugin", "Cargo.toml"] {
+    for watched in ["wit", "plugins/sdk", "tests/fixtures/hostile-common", "Cargo.toml"] {
         println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
     }
     for plugin in PLUGINS {
-        if *plugin != "hostile-plugin" {
-            println!("cargo:rerun-if-changed={}", workspace.join("plugins").join(plugin).display());
-        }
+        let dir = if is_fixture(plugin) { "tests/fixtures" } else { "plugins" };
+        println!("cargo:rerun-if-changed={}", workspace.join(dir).join(plugin).display());
     }
 
     let target_dir = workspace.join("target").join("bundle");

@@ -31,4 +31,10 @@ pub fn find(name: &str) -> Option<&'static BundledPlugin> {
 pub mod test_fixtures {
     /// A pricing plugin whose configuration `{"mode": …}` picks a misbehaviour.
     pub const HOSTILE_PLUGIN: &str = env!("CHANHOST_PLUGIN_HOSTILE_PLUGIN");
+    /// A sourcing plugin whose configuration `{"mode": …}` picks a misbehaviour.
+    pub const HOSTILE_SOURCING: &str = env!("CHANHOST_PLUGIN_HOSTILE_SOURCING");
+    /// A promotion plugin whose configuration `{"mode": …}` picks a misbehaviour.
+    pub const HOSTILE_PROMOTION: &str = env!("CHANHOST_PLUGIN_HOSTILE_PROMOTION");
+    /// An anti-diversion plugin whose configuration `{"mode": …}` picks a misbehaviour.
+    pub const HOSTILE_ANTI_DIVERSION: &str = env!("CHANHOST_PLUGIN_HOSTILE_ANTI_DIVERSION");
 }
