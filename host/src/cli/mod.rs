@@ -1,5 +1,6 @@
 //! The `chanhost` command line: one file per command.
 
+mod bench;
 mod eval;
 mod plugin;
 
@@ -18,6 +19,9 @@ struct Cli {
 enum Command {
     /// Evaluate one order with a region's plugins; print decision and trace.
     Eval(eval::EvalArgs),
+    /// Benchmarks with machine-readable last lines.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
     /// Inspect plugin components.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
@@ -32,6 +36,7 @@ pub fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Bench(command) => command.run(),
         Command::Eval(args) => args.run(),
         Command::Plugin(command) => command.run(),
     };

@@ -25,6 +25,9 @@ pub struct Limits {
     pub max_log_line_bytes: usize,
     /// Largest component file accepted.
     pub max_component_bytes: usize,
+    /// Keep instances warm between calls of the same slot (see
+    /// `plugin::InstancePool`); `false` instantiates afresh for every call.
+    pub reuse_instances: bool,
 }
 
 impl Default for Limits {
@@ -39,6 +42,7 @@ impl Default for Limits {
             max_log_lines: 32,
             max_log_line_bytes: 512,
             max_component_bytes: 16 << 20,
+            reuse_instances: true,
         }
     }
 }

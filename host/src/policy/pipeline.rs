@@ -181,7 +181,7 @@ impl<'a> Run<'a> {
             dealer: self.wit_dealer.clone(),
             products: self.products(self.context.order.lines.iter().map(|l| l.sku.as_str())),
         };
-        let (verdict, step) = guarded(self.set, slot, || slot.plugin.check(&slot.config_json, &input), |_| Vec::new(), StepOutput::Verdict);
+        let (verdict, step) = guarded(self.set, slot, || slot.check(&input), |_| Vec::new(), StepOutput::Verdict);
         match verdict {
             Some(Verdict::Allow) => {}
             Some(Verdict::Hold(reasons)) => self.reasons.extend(reasons),
@@ -225,7 +225,7 @@ impl<'a> Run<'a> {
         let (priced, step) = guarded(
             self.set,
             slot,
-            || slot.plugin.price(&slot.config_json, &input),
+            || slot.price(&input),
             |lines| guardrails.check_prices(order, &self.set.catalogue, lines),
             StepOutput::Prices,
         );
@@ -292,7 +292,7 @@ impl<'a> Run<'a> {
             let (adjustments, step) = guarded(
                 set,
                 slot,
-                || slot.plugin.apply(&slot.config_json, &input),
+                || slot.apply(&input),
                 |adjustments| {
                     set.guardrails.check_adjustments(adjustments, &line_amounts, subtotal, discount_so_far, free_so_far, &set.catalogue, |sku| region.region.lists(sku))
                 },
@@ -364,7 +364,7 @@ impl<'a> Run<'a> {
         let guardrails = &self.set.guardrails;
         let check = |plan: &SourcingPlan| guardrails.check_sourcing(plan, &demand, warehouses);
         let slot = &self.region.sourcing;
-        let (plan, step) = guarded(self.set, slot, || slot.plugin.source(&slot.config_json, &input), check, StepOutput::Sourcing);
+        let (plan, step) = guarded(self.set, slot, || slot.source(&input), check, StepOutput::Sourcing);
         if let Some(plan) = plan {
             self.sourcing = Some(plan);
             self.push(step, "");
@@ -372,7 +372,7 @@ impl<'a> Run<'a> {
         }
         self.push(step, "HQ's fallback sourcing decides instead");
         let fallback = &self.set.fallback_sourcing;
-        let (plan, step) = guarded(self.set, fallback, || fallback.plugin.source(&fallback.config_json, &input), check, StepOutput::Sourcing);
+        let (plan, step) = guarded(self.set, fallback, || fallback.source(&input), check, StepOutput::Sourcing);
         match plan {
             Some(plan) => {
                 self.sourcing = Some(plan);

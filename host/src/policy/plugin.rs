@@ -5,6 +5,7 @@
 //! survives from one order to the next, which keeps decisions independent
 //! and replayable.
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -64,6 +65,66 @@ pub struct Call<T> {
     pub fuel_used: u64,
     pub duration: Duration,
     pub logs: Vec<LogLine>,
+}
+
+/// An instance's typed exports, by kind.
+enum Exports {
+    AntiDiversion(anti_diversion::AntiDiversionPlugin),
+    Pricing(pricing::PricingPlugin),
+    Promotion(promotion::PromotionPlugin),
+    Sourcing(sourcing::SourcingPlugin),
+}
+
+/// An instance kept between calls, with its store.
+struct Warm {
+    store: Store<Sandbox>,
+    exports: Exports,
+    calls: u64,
+}
+
+/// Instances of one slot (a plugin with one configuration) kept warm
+/// between calls, so a call costs a call, not an instantiation and a
+/// configuration parse.
+///
+/// Reuse is safe for the host (every call gets fresh fuel, deadline and
+/// log buffer; memory stays capped; an instance that trapped or wrote to
+/// stderr is dropped, and each is retired after [`InstancePool::MAX_CALLS`])
+/// but a plugin could keep state between calls. The contract says it must
+/// not, and `Limits::reuse_instances = false` gives every call a fresh
+/// instance, which is what replays use to check decisions reproduce.
+#[derive(Default)]
+pub struct InstancePool {
+    idle: Mutex<Vec<Warm>>,
+}
+
+impl std::fmt::Debug for InstancePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let idle = self.idle.lock().map(|idle| idle.len()).unwrap_or(0);
+        f.debug_struct("InstancePool").field("idle", &idle).finish()
+    }
+}
+
+impl InstancePool {
+    /// Calls after which an instance is retired, bounding whatever it
+    /// accumulates.
+    pub const MAX_CALLS: u64 = 10_000;
+    /// Idle instances kept per slot; more are dropped when returned.
+    const MAX_IDLE: usize = 16;
+
+    fn take(&self) -> Option<Warm> {
+        self.idle.lock().ok()?.pop()
+    }
+
+    fn give_back(&self, warm: Warm) {
+        if warm.calls >= Self::MAX_CALLS {
+            return;
+        }
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < Self::MAX_IDLE
+        {
+            idle.push(warm);
+        }
+    }
 }
 
 enum Pre {
@@ -153,29 +214,70 @@ impl Plugin {
         &self.description
     }
 
+    /// Whether calls may run in warm instances (HQ's `reuse_instances`).
+    pub fn reuses_instances(&self) -> bool {
+        self.engine.limits().reuse_instances
+    }
+
     pub fn size_bytes(&self) -> usize {
         self.size_bytes
     }
 
-    /// Runs `call` in a fresh sandbox whose clock reads `clock`.
+    /// A new instance in a new store, limits armed.
+    fn instantiate(&self) -> wasmtime::Result<Warm> {
+        let limits = self.engine.limits();
+        let mut store = Store::new(self.engine.engine(), Sandbox::new(limits));
+        store.limiter(|sandbox| sandbox.limiter());
+        store.set_fuel(limits.fuel)?;
+        store.set_epoch_deadline(self.engine.deadline_ticks());
+        let exports = match &self.pre {
+            Pre::AntiDiversion(pre) => Exports::AntiDiversion(pre.instantiate(&mut store)?),
+            Pre::Pricing(pre) => Exports::Pricing(pre.instantiate(&mut store)?),
+            Pre::Promotion(pre) => Exports::Promotion(pre.instantiate(&mut store)?),
+            Pre::Sourcing(pre) => Exports::Sourcing(pre.instantiate(&mut store)?),
+        };
+        Ok(Warm { store, exports, calls: 0 })
+    }
+
+    /// Runs `call` with fresh limits in an instance from `pool` (or a new
+    /// one), its clock reading `clock`. The instance goes back to the pool
+    /// only if the call returned normally and left nothing on stderr.
     fn run<W, T>(
         &self,
+        pool: Option<&InstancePool>,
         clock: TimestampMs,
-        call: impl FnOnce(&mut Store<Sandbox>) -> wasmtime::Result<Result<W, wit::PluginError>>,
+        call: impl FnOnce(&mut Store<Sandbox>, &Exports) -> wasmtime::Result<Result<W, wit::PluginError>>,
         convert: impl FnOnce(W) -> T,
     ) -> Call<T>
     where
         T: WireSize,
     {
         let limits = self.engine.limits();
-        let mut store = Store::new(self.engine.engine(), Sandbox::new(limits, clock));
-        store.limiter(|sandbox| sandbox.limiter());
+        let started = Instant::now();
+        let warm = match pool.and_then(InstancePool::take) {
+            Some(warm) => Ok(warm),
+            None => self.instantiate(),
+        };
+        let mut warm = match warm {
+            Ok(warm) => warm,
+            Err(error) => {
+                return Call {
+                    result: Err(classify(&error, limits)),
+                    fuel_used: 0,
+                    duration: started.elapsed(),
+                    logs: Vec::new(),
+                };
+            }
+        };
+        let store = &mut warm.store;
+        store.data_mut().set_clock(clock);
         store.set_fuel(limits.fuel).expect("fuel is enabled on the engine");
         store.set_epoch_deadline(self.engine.deadline_ticks());
-        let started = Instant::now();
-        let outcome = call(&mut store);
+        let outcome = call(store, &warm.exports);
         let duration = started.elapsed();
         let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
+        let logs = store.data_mut().take_logs();
+        let reusable = outcome.is_ok() && !store.data().wrote_stderr();
         let result = match outcome {
             Err(trap) => Err(classify(&trap, limits)),
             Ok(Err(e)) => Err(Fault::PluginError { code: e.code, message: e.message }),
@@ -189,19 +291,24 @@ impl Plugin {
                 }
             }
         };
-        Call { result, fuel_used, duration, logs: store.data_mut().take_logs() }
+        if let Some(pool) = pool.filter(|_| reusable) {
+            warm.calls += 1;
+            pool.give_back(warm);
+        }
+        Call { result, fuel_used, duration, logs }
     }
 
     /// The plugin's description, asked of a fresh instance.
     pub fn describe(&self) -> Call<Description> {
         self.run(
+            None,
             0,
-            |store| {
-                let d = match &self.pre {
-                    Pre::AntiDiversion(pre) => pre.instantiate(&mut *store)?.chanhost_policy_anti_diversion().call_describe(store)?,
-                    Pre::Pricing(pre) => pre.instantiate(&mut *store)?.chanhost_policy_pricing().call_describe(store)?,
-                    Pre::Promotion(pre) => pre.instantiate(&mut *store)?.chanhost_policy_promotion().call_describe(store)?,
-                    Pre::Sourcing(pre) => pre.instantiate(&mut *store)?.chanhost_policy_sourcing().call_describe(store)?,
+            |store, exports| {
+                let d = match exports {
+                    Exports::AntiDiversion(e) => e.chanhost_policy_anti_diversion().call_describe(store)?,
+                    Exports::Pricing(e) => e.chanhost_policy_pricing().call_describe(store)?,
+                    Exports::Promotion(e) => e.chanhost_policy_promotion().call_describe(store)?,
+                    Exports::Sourcing(e) => e.chanhost_policy_sourcing().call_describe(store)?,
                 };
                 Ok(Ok(d))
             },
@@ -209,17 +316,18 @@ impl Plugin {
         )
     }
 
-    /// Asks the plugin to validate a configuration (JSON). `Ok(Err(..))`
-    /// lists every problem the plugin found.
+    /// Asks the plugin to validate a configuration (JSON), in a fresh
+    /// instance. `Ok(Err(..))` lists every problem the plugin found.
     pub fn configure(&self, config_json: &str) -> Call<Result<(), Vec<ConfigError>>> {
         self.run(
+            None,
             0,
-            |store| {
-                let r = match &self.pre {
-                    Pre::AntiDiversion(pre) => pre.instantiate(&mut *store)?.chanhost_policy_anti_diversion().call_configure(store, config_json)?,
-                    Pre::Pricing(pre) => pre.instantiate(&mut *store)?.chanhost_policy_pricing().call_configure(store, config_json)?,
-                    Pre::Promotion(pre) => pre.instantiate(&mut *store)?.chanhost_policy_promotion().call_configure(store, config_json)?,
-                    Pre::Sourcing(pre) => pre.instantiate(&mut *store)?.chanhost_policy_sourcing().call_configure(store, config_json)?,
+            |store, exports| {
+                let r = match exports {
+                    Exports::AntiDiversion(e) => e.chanhost_policy_anti_diversion().call_configure(store, config_json)?,
+                    Exports::Pricing(e) => e.chanhost_policy_pricing().call_configure(store, config_json)?,
+                    Exports::Promotion(e) => e.chanhost_policy_promotion().call_configure(store, config_json)?,
+                    Exports::Sourcing(e) => e.chanhost_policy_sourcing().call_configure(store, config_json)?,
                 };
                 Ok(Ok(r))
             },
@@ -227,38 +335,62 @@ impl Plugin {
         )
     }
 
-    pub fn check(&self, config: &str, input: &wit_anti_diversion::CheckInput) -> Call<Verdict> {
-        let Pre::AntiDiversion(pre) = &self.pre else { return self.wrong_kind(PluginKind::AntiDiversion) };
+    pub fn check(&self, pool: Option<&InstancePool>, config: &str, input: &wit_anti_diversion::CheckInput) -> Call<Verdict> {
+        if self.kind() != PluginKind::AntiDiversion {
+            return self.wrong_kind(PluginKind::AntiDiversion);
+        }
         self.run(
+            pool,
             input.order.placed_at,
-            |store| pre.instantiate(&mut *store)?.chanhost_policy_anti_diversion().call_check(store, config, input),
+            |store, exports| match exports {
+                Exports::AntiDiversion(e) => e.chanhost_policy_anti_diversion().call_check(store, config, input),
+                _ => unreachable!("kind checked above"),
+            },
             convert::verdict,
         )
     }
 
-    pub fn price(&self, config: &str, input: &wit_pricing::PricingInput) -> Call<Vec<PricedLine>> {
-        let Pre::Pricing(pre) = &self.pre else { return self.wrong_kind(PluginKind::Pricing) };
+    pub fn price(&self, pool: Option<&InstancePool>, config: &str, input: &wit_pricing::PricingInput) -> Call<Vec<PricedLine>> {
+        if self.kind() != PluginKind::Pricing {
+            return self.wrong_kind(PluginKind::Pricing);
+        }
         self.run(
+            pool,
             input.order.placed_at,
-            |store| pre.instantiate(&mut *store)?.chanhost_policy_pricing().call_price(store, config, input),
+            |store, exports| match exports {
+                Exports::Pricing(e) => e.chanhost_policy_pricing().call_price(store, config, input),
+                _ => unreachable!("kind checked above"),
+            },
             convert::priced_lines,
         )
     }
 
-    pub fn apply(&self, config: &str, input: &wit_promotion::PromotionInput) -> Call<Vec<Adjustment>> {
-        let Pre::Promotion(pre) = &self.pre else { return self.wrong_kind(PluginKind::Promotion) };
+    pub fn apply(&self, pool: Option<&InstancePool>, config: &str, input: &wit_promotion::PromotionInput) -> Call<Vec<Adjustment>> {
+        if self.kind() != PluginKind::Promotion {
+            return self.wrong_kind(PluginKind::Promotion);
+        }
         self.run(
+            pool,
             input.order.placed_at,
-            |store| pre.instantiate(&mut *store)?.chanhost_policy_promotion().call_apply(store, config, input),
+            |store, exports| match exports {
+                Exports::Promotion(e) => e.chanhost_policy_promotion().call_apply(store, config, input),
+                _ => unreachable!("kind checked above"),
+            },
             convert::adjustments,
         )
     }
 
-    pub fn source(&self, config: &str, input: &wit_sourcing::SourcingInput) -> Call<SourcingPlan> {
-        let Pre::Sourcing(pre) = &self.pre else { return self.wrong_kind(PluginKind::Sourcing) };
+    pub fn source(&self, pool: Option<&InstancePool>, config: &str, input: &wit_sourcing::SourcingInput) -> Call<SourcingPlan> {
+        if self.kind() != PluginKind::Sourcing {
+            return self.wrong_kind(PluginKind::Sourcing);
+        }
         self.run(
+            pool,
             input.order.placed_at,
-            |store| pre.instantiate(&mut *store)?.chanhost_policy_sourcing().call_source(store, config, input),
+            |store, exports| match exports {
+                Exports::Sourcing(e) => e.chanhost_policy_sourcing().call_source(store, config, input),
+                _ => unreachable!("kind checked above"),
+            },
             convert::sourcing_plan,
         )
     }

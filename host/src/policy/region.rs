@@ -8,8 +8,9 @@ use std::sync::Arc;
 use super::breaker::Breaker;
 use super::engine::PolicyEngine;
 use super::guardrails::Guardrails;
-use super::plugin::Plugin;
-use super::types::PluginKind;
+use super::plugin::{Call, InstancePool, Plugin};
+use super::convert;
+use super::types::{Adjustment, PluginKind, PricedLine, SourcingPlan, Verdict};
 use crate::config::{BrandConfig, ConfigError, PluginSlot, RegionSection, error::line_column};
 use crate::domain::Product;
 
@@ -21,6 +22,30 @@ pub struct Slot {
     pub plugin: Arc<Plugin>,
     /// The slot's configuration as JSON, passed with every call.
     pub config_json: String,
+    /// Warm instances of this plugin with this configuration.
+    pub instances: Arc<InstancePool>,
+}
+
+impl Slot {
+    fn pool(&self) -> Option<&InstancePool> {
+        self.plugin.reuses_instances().then_some(&*self.instances)
+    }
+
+    pub fn check(&self, input: &convert::wit_anti_diversion::CheckInput) -> Call<Verdict> {
+        self.plugin.check(self.pool(), &self.config_json, input)
+    }
+
+    pub fn price(&self, input: &convert::wit_pricing::PricingInput) -> Call<Vec<PricedLine>> {
+        self.plugin.price(self.pool(), &self.config_json, input)
+    }
+
+    pub fn apply(&self, input: &convert::wit_promotion::PromotionInput) -> Call<Vec<Adjustment>> {
+        self.plugin.apply(self.pool(), &self.config_json, input)
+    }
+
+    pub fn source(&self, input: &convert::wit_sourcing::SourcingInput) -> Call<SourcingPlan> {
+        self.plugin.source(self.pool(), &self.config_json, input)
+    }
 }
 
 /// One regional center's plugins and price settings.
@@ -145,7 +170,7 @@ impl Loader<'_> {
             }
             Err(fault) => return Err(plugin_error(format!("configure call failed: {fault}"))),
         }
-        Ok(Slot { name: table.to_string(), plugin, config_json })
+        Ok(Slot { name: table.to_string(), plugin, config_json, instances: Arc::default() })
     }
 }
 

@@ -7,6 +7,8 @@
 //! frozen at the order's timestamp and seeded randomness, so that replaying
 //! an order gives the same answer.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use rand::SeedableRng;
@@ -33,6 +35,7 @@ pub struct Sandbox {
     table: ResourceTable,
     limits: StoreLimits,
     stderr: MemoryOutputPipe,
+    clock: Arc<AtomicI64>,
     logs: Vec<LogLine>,
     dropped_logs: usize,
     max_log_lines: usize,
@@ -43,14 +46,15 @@ pub struct Sandbox {
 const STDERR_CAPACITY: usize = 4096;
 
 impl Sandbox {
-    pub fn new(limits: &Limits, clock: TimestampMs) -> Self {
+    pub fn new(limits: &Limits) -> Self {
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        let clock = Arc::new(AtomicI64::new(0));
         let mut wasi = WasiCtx::builder();
         wasi.allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .socket_addr_check(|_, _| Box::pin(async { false }))
-            .wall_clock(FrozenWallClock(clock))
+            .wall_clock(FrozenWallClock(clock.clone()))
             .monotonic_clock(FrozenMonotonicClock)
             .secure_random(rand::rngs::StdRng::seed_from_u64(0))
             .insecure_random(rand::rngs::StdRng::seed_from_u64(1))
@@ -65,6 +69,7 @@ impl Sandbox {
                 .trap_on_grow_failure(true)
                 .build(),
             stderr,
+            clock,
             logs: Vec::new(),
             dropped_logs: 0,
             max_log_lines: limits.max_log_lines,
@@ -76,19 +81,32 @@ impl Sandbox {
         &mut self.limits
     }
 
+    /// What the plugin's wall clock reads during the next call: the order's
+    /// own timestamp.
+    pub fn set_clock(&mut self, now: TimestampMs) {
+        self.clock.store(now, Ordering::Relaxed);
+    }
+
+    /// Whether the plugin wrote to stderr (a panic message, a stray print).
+    /// The pipe cannot be emptied, so such an instance is not reused.
+    pub fn wrote_stderr(&self) -> bool {
+        !self.stderr.contents().is_empty()
+    }
+
     /// The call's log lines, with the plugin's stderr (panic messages) last
     /// and a note of how many lines were dropped.
     pub fn take_logs(&mut self) -> Vec<LogLine> {
         let mut logs = std::mem::take(&mut self.logs);
+        let dropped = std::mem::take(&mut self.dropped_logs);
         let stderr = self.stderr.contents();
         if !stderr.is_empty() {
             let text = String::from_utf8_lossy(&stderr);
             logs.push(LogLine { level: "stderr".into(), message: truncate(text.trim_end(), self.max_log_line_bytes) });
         }
-        if self.dropped_logs > 0 {
+        if dropped > 0 {
             logs.push(LogLine {
                 level: "warn".into(),
-                message: format!("{} more log lines dropped (limit {})", self.dropped_logs, self.max_log_lines),
+                message: format!("{dropped} more log lines dropped (limit {})", self.max_log_lines),
             });
         }
         logs
@@ -146,14 +164,14 @@ pub fn classify(error: &wasmtime::Error, limits: &Limits) -> Fault {
 }
 
 /// The wall clock a plugin sees: the order's own timestamp, never now.
-struct FrozenWallClock(TimestampMs);
+struct FrozenWallClock(Arc<AtomicI64>);
 
 impl wasmtime_wasi::HostWallClock for FrozenWallClock {
     fn resolution(&self) -> Duration {
         Duration::from_millis(1)
     }
     fn now(&self) -> Duration {
-        Duration::from_millis(self.0.max(0) as u64)
+        Duration::from_millis(self.0.load(Ordering::Relaxed).max(0) as u64)
     }
 }
 

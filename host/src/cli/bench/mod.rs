@@ -1,0 +1,49 @@
+//! `chanhost bench …`: the figures the issues set targets for. Each bench
+//! prints what it did and, as its last line, `key=value` pairs that tools
+//! read.
+
+mod brand;
+mod load;
+mod native;
+mod pipeline;
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// The four reference plugins on a 10-line order, against the same four
+    /// policies compiled natively. Last line:
+    /// `pipeline_us=<median µs per order> native_us=<median µs> ratio=<pipeline/native>`.
+    Pipeline {
+        /// Orders evaluated (after a warm-up of a tenth as many).
+        #[arg(long, default_value_t = 5_000)]
+        iterations: usize,
+    },
+    /// Time to load N regions × 4 distinct plugins from a warm component
+    /// cache, in a fresh process. Last line: `load_ms=<ms> rss_mb=<MB>`.
+    Load {
+        #[arg(long, default_value_t = 32)]
+        regions: usize,
+        /// Internal: the measured child run over a prepared directory.
+        #[arg(long, hide = true)]
+        prepared: Option<std::path::PathBuf>,
+    },
+}
+
+impl BenchCommand {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            BenchCommand::Pipeline { iterations } => pipeline::run(iterations),
+            BenchCommand::Load { regions, prepared: None } => load::run(regions),
+            BenchCommand::Load { prepared: Some(dir), .. } => load::measure(&dir),
+        }
+    }
+}
+
+/// The median of a set of samples.
+fn median(samples: &mut [f64]) -> f64 {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    samples.get(samples.len() / 2).copied().unwrap_or(0.0)
+}
