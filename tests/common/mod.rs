@@ -63,6 +63,14 @@ impl TestBrand {
         TestBrand { dir }
     }
 
+    /// Replaces `from` with `to` in `hq.toml` (which must contain it).
+    pub fn edit_hq(&self, from: &str, to: &str) {
+        let path = self.path().join("hq.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "hq.toml has no {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
