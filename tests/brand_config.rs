@@ -5,7 +5,10 @@ mod common;
 use common::*;
 
 fn load_error(brand: &TestBrand) -> String {
-    brand.load().expect_err("the brand must not load").to_string()
+    brand
+        .load()
+        .expect_err("the brand must not load")
+        .to_string()
 }
 
 #[test]
@@ -18,22 +21,37 @@ fn the_example_brand_loads_all_32_regions() {
     // A region without its own slot gets HQ's default.
     let bj = &policies.regions["bj"];
     assert!(bj.promotions.is_empty());
-    assert_eq!(bj.pricing.config_json, policies.regions["sx"].pricing.config_json);
-    assert_ne!(bj.pricing.config_json, policies.regions["sh"].pricing.config_json);
+    assert_eq!(
+        bj.pricing.config_json,
+        policies.regions["sx"].pricing.config_json
+    );
+    assert_ne!(
+        bj.pricing.config_json,
+        policies.regions["sh"].pricing.config_json
+    );
 }
 
 #[test]
 fn a_toml_syntax_error_names_file_line_and_column() {
-    let brand = TestBrand::new("[plugins.pricing\nplugin = \"builtin:pricing-tiered\"\n", "");
+    let brand = TestBrand::new(
+        "[plugins.pricing\nplugin = \"builtin:pricing-tiered\"\n",
+        "",
+    );
     let error = load_error(&brand);
     assert!(error.contains("regions/r1.toml:6:"), "{error}");
 }
 
 #[test]
 fn an_unknown_field_is_located() {
-    let brand = TestBrand::new("[plugins.pricing]\nplugin = \"builtin:pricing-tiered\"\ncolour = \"red\"\n", "");
+    let brand = TestBrand::new(
+        "[plugins.pricing]\nplugin = \"builtin:pricing-tiered\"\ncolour = \"red\"\n",
+        "",
+    );
     let error = load_error(&brand);
-    assert!(error.contains("regions/r1.toml:8:") && error.contains("unknown field `colour`"), "{error}");
+    assert!(
+        error.contains("regions/r1.toml:8:") && error.contains("unknown field `colour`"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -45,9 +63,18 @@ fn a_configuration_the_plugin_rejects_lists_every_problem_with_its_path() {
         "",
     );
     let error = load_error(&brand);
-    assert!(error.contains("regions/r1.toml:8: [pricing] rejected by plugin pricing-tiered"), "{error}");
-    assert!(error.contains("pricing.config/tier_discount_bp/core: tier discount must be 0..=5000"), "{error}");
-    assert!(error.contains("pricing.config/quantity_breaks/1/min_cases"), "{error}");
+    assert!(
+        error.contains("regions/r1.toml:8: [pricing] rejected by plugin pricing-tiered"),
+        "{error}"
+    );
+    assert!(
+        error.contains("pricing.config/tier_discount_bp/core: tier discount must be 0..=5000"),
+        "{error}"
+    );
+    assert!(
+        error.contains("pricing.config/quantity_breaks/1/min_cases"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -58,19 +85,36 @@ fn a_promotion_configuration_error_names_the_promotion_slot() {
         "",
     );
     let error = load_error(&brand);
-    assert!(error.contains("[plugins.promotions[0]] rejected by plugin promotions"), "{error}");
+    assert!(
+        error.contains("[plugins.promotions[0]] rejected by plugin promotions"),
+        "{error}"
+    );
     assert!(error.contains("/promotions/0/kind/off"), "{error}");
 }
 
 #[test]
 fn unknown_plugins_and_plugins_in_the_wrong_slot_are_refused() {
-    let brand = TestBrand::new("[plugins.pricing]\nplugin = \"builtin:no-such-plugin\"\n", "");
+    let brand = TestBrand::new(
+        "[plugins.pricing]\nplugin = \"builtin:no-such-plugin\"\n",
+        "",
+    );
     let error = load_error(&brand);
-    assert!(error.contains("no built-in plugin no-such-plugin (built-in: anti-diversion, pricing-tiered"), "{error}");
+    assert!(
+        error.contains(
+            "no built-in plugin no-such-plugin (built-in: anti-diversion, pricing-tiered"
+        ),
+        "{error}"
+    );
 
-    let brand = TestBrand::new("[plugins.sourcing]\nplugin = \"builtin:pricing-tiered\"\n", "");
+    let brand = TestBrand::new(
+        "[plugins.sourcing]\nplugin = \"builtin:pricing-tiered\"\n",
+        "",
+    );
     let error = load_error(&brand);
-    assert!(error.contains("is a pricing plugin, but this slot needs a sourcing plugin"), "{error}");
+    assert!(
+        error.contains("is a pricing plugin, but this slot needs a sourcing plugin"),
+        "{error}"
+    );
 
     let brand = TestBrand::new("[plugins.pricing]\nplugin = \"plugins/missing.wasm\"\n", "");
     assert!(load_error(&brand).contains("cannot read"), "missing file");
@@ -83,16 +127,28 @@ fn unknown_plugins_and_plugins_in_the_wrong_slot_are_refused() {
 fn regional_prices_outside_the_hq_band_are_refused() {
     let brand = TestBrand::new("", "");
     let path = brand.path().join("regions/r1.toml");
-    let text = std::fs::read_to_string(&path).unwrap().replace("neighbours = [\"r2\"]", "neighbours = [\"r2\"]\nprice_adjustment_bp = 1500");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "neighbours = [\"r2\"]",
+        "neighbours = [\"r2\"]\nprice_adjustment_bp = 1500",
+    );
     std::fs::write(&path, text).unwrap();
     let error = load_error(&brand);
-    assert!(error.contains("region.price_adjustment_bp: adjustment 1500 bp is outside HQ's band of ±1000 bp"), "{error}");
+    assert!(
+        error.contains(
+            "region.price_adjustment_bp: adjustment 1500 bp is outside HQ's band of ±1000 bp"
+        ),
+        "{error}"
+    );
 }
 
 #[test]
 fn neighbours_must_exist() {
     let brand = TestBrand::new("", "");
     let path = brand.path().join("regions/r2.toml");
-    std::fs::write(&path, "[region]\nid = \"r2\"\nname = \"Two\"\nneighbours = [\"r1\", \"r9\"]\n").unwrap();
+    std::fs::write(
+        &path,
+        "[region]\nid = \"r2\"\nname = \"Two\"\nneighbours = [\"r1\", \"r9\"]\n",
+    )
+    .unwrap();
     assert!(load_error(&brand).contains("r2.toml: region.neighbours[1]: unknown region r9"));
 }

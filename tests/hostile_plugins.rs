@@ -16,7 +16,12 @@ fn brand_with(slot: &str, wasm: &str, mode: &str) -> (TestBrand, PolicySet) {
 }
 
 fn step<'d>(decision: &'d Decision, slot: &str) -> &'d chanhost::policy::decision::TraceStep {
-    decision.trace.steps.iter().find(|s| s.slot == slot).unwrap_or_else(|| panic!("no {slot} step in {:?}", decision.trace))
+    decision
+        .trace
+        .steps
+        .iter()
+        .find(|s| s.slot == slot)
+        .unwrap_or_else(|| panic!("no {slot} step in {:?}", decision.trace))
 }
 
 /// Evaluates a hostile pricing mode and checks the order was rejected with
@@ -24,15 +29,30 @@ fn step<'d>(decision: &'d Decision, slot: &str) -> &'d chanhost::policy::decisio
 fn pricing_fault(mode: &str) -> (Fault, Decision) {
     let (_brand, policies) = brand_with("pricing", HOSTILE_PRICING, mode);
     let decision = policies.evaluate(&order_in("r1", "O-1")).unwrap();
-    assert_eq!(decision.status, DecisionStatus::Rejected, "{mode}: {:?}", decision.reasons);
+    assert_eq!(
+        decision.status,
+        DecisionStatus::Rejected,
+        "{mode}: {:?}",
+        decision.reasons
+    );
     assert_eq!(reason_codes(&decision), ["pricing-unavailable"], "{mode}");
-    assert!(decision.lines.is_empty() && decision.sourcing.is_none(), "{mode}: nothing priced or sourced");
+    assert!(
+        decision.lines.is_empty() && decision.sourcing.is_none(),
+        "{mode}: nothing priced or sourced"
+    );
     let pricing = step(&decision, "pricing");
     assert_eq!(pricing.status, StepStatus::Fault);
-    assert_eq!(pricing.consequence.as_deref(), Some("order rejected; nothing persisted"));
+    assert_eq!(
+        pricing.consequence.as_deref(),
+        Some("order rejected; nothing persisted")
+    );
 
     let next = policies.evaluate(&order_in("r2", "O-2")).unwrap();
-    assert_eq!(next.status, DecisionStatus::Accepted, "{mode}: the next order is evaluated normally");
+    assert_eq!(
+        next.status,
+        DecisionStatus::Accepted,
+        "{mode}: the next order is evaluated normally"
+    );
     (pricing.fault.clone().unwrap(), decision)
 }
 
@@ -51,14 +71,22 @@ fn a_call_past_its_wall_clock_deadline_is_interrupted() {
     brand.edit_hq("deadline_ms = 50", "deadline_ms = 20");
     let policies = brand.load().unwrap();
     let decision = policies.evaluate(&order_in("r1", "O-1")).unwrap();
-    assert_eq!(step(&decision, "pricing").fault, Some(Fault::Deadline { limit_ms: 20 }));
+    assert_eq!(
+        step(&decision, "pricing").fault,
+        Some(Fault::Deadline { limit_ms: 20 })
+    );
     assert_eq!(decision.status, DecisionStatus::Rejected);
 }
 
 #[test]
 fn a_memory_bomb_hits_the_memory_cap() {
     let (fault, _) = pricing_fault("memory-bomb");
-    assert_eq!(fault, Fault::Memory { limit_bytes: 16 << 20 });
+    assert_eq!(
+        fault,
+        Fault::Memory {
+            limit_bytes: 16 << 20
+        }
+    );
 }
 
 #[test]
@@ -80,13 +108,20 @@ fn a_panic_is_a_trap_and_its_message_is_in_the_trace() {
     let (fault, decision) = pricing_fault("panic");
     assert!(matches!(fault, Fault::Trap { .. }), "{fault:?}");
     let logs = &step(&decision, "pricing").logs;
-    assert!(logs.iter().any(|l| l.level == "stderr" && l.message.contains("panics on purpose")), "{logs:?}");
+    assert!(
+        logs.iter()
+            .any(|l| l.level == "stderr" && l.message.contains("panics on purpose")),
+        "{logs:?}"
+    );
 }
 
 #[test]
 fn a_huge_output_is_refused() {
     let (fault, _) = pricing_fault("huge-output");
-    assert!(matches!(fault, Fault::OutputTooLarge { .. } | Fault::Memory { .. }), "{fault:?}");
+    assert!(
+        matches!(fault, Fault::OutputTooLarge { .. } | Fault::Memory { .. }),
+        "{fault:?}"
+    );
 }
 
 #[test]
@@ -96,7 +131,10 @@ fn prices_outside_the_hq_band_are_guardrail_faults() {
         assert_eq!(fault.code(), "guardrail", "{mode}");
         let pricing = step(&decision, "pricing");
         assert!(!pricing.guardrail_findings.is_empty());
-        assert!(matches!(pricing.output, Some(StepOutput::Prices(_))), "the offending output is kept for review");
+        assert!(
+            matches!(pricing.output, Some(StepOutput::Prices(_))),
+            "the offending output is kept for review"
+        );
     }
     let (_, decision) = pricing_fault("out-of-band-price");
     assert!(step(&decision, "pricing").guardrail_findings[0].contains("outside HQ's band"));
@@ -105,7 +143,10 @@ fn prices_outside_the_hq_band_are_guardrail_faults() {
 #[test]
 fn the_sandbox_offers_no_files_env_or_network() {
     let (fault, _) = pricing_fault("read-file");
-    assert!(matches!(&fault, Fault::PluginError { code, .. } if code == "read-file-failed"), "{fault:?}");
+    assert!(
+        matches!(&fault, Fault::PluginError { code, .. } if code == "read-file-failed"),
+        "{fault:?}"
+    );
 
     for (mode, expected) in [
         ("env-var", "HOME=Err(NotPresent), 0 environment variable(s)"),
@@ -123,9 +164,14 @@ fn the_sandbox_offers_no_files_env_or_network() {
 #[test]
 fn randomness_is_seeded_so_replays_agree() {
     let (_brand, policies) = brand_with("pricing", HOSTILE_PRICING, "random");
-    let first = policies.evaluate(&order_in("r1", "O-1")).unwrap().lines[0].explanation.clone();
+    let first = policies.evaluate(&order_in("r1", "O-1")).unwrap().lines[0]
+        .explanation
+        .clone();
     let (_brand, again) = brand_with("pricing", HOSTILE_PRICING, "random");
-    assert_eq!(again.evaluate(&order_in("r1", "O-1")).unwrap().lines[0].explanation, first);
+    assert_eq!(
+        again.evaluate(&order_in("r1", "O-1")).unwrap().lines[0].explanation,
+        first
+    );
 }
 
 #[test]
@@ -134,7 +180,10 @@ fn a_failing_anti_diversion_check_holds_the_order() {
     let decision = policies.evaluate(&order_in("r1", "O-1")).unwrap();
     assert_eq!(decision.status, DecisionStatus::Held);
     assert_eq!(reason_codes(&decision), ["anti-diversion-unavailable"]);
-    assert_eq!(step(&decision, "anti_diversion").consequence.as_deref(), Some("order held for review"));
+    assert_eq!(
+        step(&decision, "anti_diversion").consequence.as_deref(),
+        Some("order held for review")
+    );
     // Fail closed, but the reviewer still gets prices and a sourcing plan.
     assert_eq!(decision.lines.len(), 5);
     assert!(decision.sourcing.is_some());
@@ -146,18 +195,36 @@ fn a_failing_anti_diversion_check_holds_the_order() {
 
 #[test]
 fn a_failing_promotion_is_skipped_and_the_others_apply() {
-    for mode in ["excessive-discount", "below-zero", "negative-discount", "unknown-free-goods", "loop", "panic"] {
+    for mode in [
+        "excessive-discount",
+        "below-zero",
+        "negative-discount",
+        "unknown-free-goods",
+        "loop",
+        "panic",
+    ] {
         let plugins = format!(
             "{}\n[[plugins.promotions]]\nid = \"good\"\nplugin = \"builtin:promotions\"\n[[plugins.promotions.config.promotions]]\nid = \"spend-1k\"\nkind = {{ type = \"spend_threshold\", threshold = 100000, off = 5000 }}\n",
             hostile("promotions", HOSTILE_PROMOTION, mode)
         );
         let brand = TestBrand::new(&plugins, "");
-        let decision = brand.load().unwrap().evaluate(&order_in("r1", "O-1")).unwrap();
+        let decision = brand
+            .load()
+            .unwrap()
+            .evaluate(&order_in("r1", "O-1"))
+            .unwrap();
         assert_eq!(decision.status, DecisionStatus::Accepted, "{mode}");
         let hostile = step(&decision, "promotions/hostile");
         assert_eq!(hostile.status, StepStatus::Fault, "{mode}");
-        assert_eq!(hostile.consequence.as_deref(), Some("promotion skipped; the order goes on without it"));
-        let ids: Vec<&str> = decision.adjustments.iter().map(|a| a.promotion_id.as_str()).collect();
+        assert_eq!(
+            hostile.consequence.as_deref(),
+            Some("promotion skipped; the order goes on without it")
+        );
+        let ids: Vec<&str> = decision
+            .adjustments
+            .iter()
+            .map(|a| a.promotion_id.as_str())
+            .collect();
         assert_eq!(ids, ["spend-1k"], "{mode}");
         assert_eq!(decision.totals.order_discounts, 5_000);
     }
@@ -172,15 +239,31 @@ fn a_failing_sourcing_plugin_falls_back_to_hq_sourcing() {
     ] {
         let (_brand, policies) = brand_with("sourcing", HOSTILE_SOURCING, mode);
         let decision = policies.evaluate(&order_in("r1", "O-1")).unwrap();
-        assert_eq!(decision.status, DecisionStatus::Accepted, "{mode}: {:?}", decision.reasons);
+        assert_eq!(
+            decision.status,
+            DecisionStatus::Accepted,
+            "{mode}: {:?}",
+            decision.reasons
+        );
         let failed = step(&decision, "sourcing");
         assert_eq!(failed.status, StepStatus::Fault, "{mode}");
-        assert!(failed.guardrail_findings.iter().any(|f| f.contains(finding)), "{mode}: {:?}", failed.guardrail_findings);
+        assert!(
+            failed
+                .guardrail_findings
+                .iter()
+                .any(|f| f.contains(finding)),
+            "{mode}: {:?}",
+            failed.guardrail_findings
+        );
         assert_eq!(step(&decision, "fallback_sourcing").status, StepStatus::Ok);
         // HQ's region-first plan: 10 of BJ-001 at home, 2 from the neighbour.
         let plan = decision.sourcing.unwrap();
-        let bj: Vec<(&str, u32)> =
-            plan.allocations.iter().filter(|a| a.sku == "BJ-001").map(|a| (a.warehouse_id.as_str(), a.quantity)).collect();
+        let bj: Vec<(&str, u32)> = plan
+            .allocations
+            .iter()
+            .filter(|a| a.sku == "BJ-001")
+            .map(|a| (a.warehouse_id.as_str(), a.quantity))
+            .collect();
         assert_eq!(bj, [("WH-r1", 10), ("WH-r2", 2)], "{mode}");
     }
 }
@@ -190,7 +273,10 @@ fn a_sourcing_plugin_that_never_returns_falls_back_too() {
     let (_brand, policies) = brand_with("sourcing", HOSTILE_SOURCING, "loop");
     let decision = policies.evaluate(&order_in("r1", "O-1")).unwrap();
     assert_eq!(decision.status, DecisionStatus::Accepted);
-    assert_eq!(step(&decision, "sourcing").fault, Some(Fault::OutOfFuel { limit: 11_000_000 }));
+    assert_eq!(
+        step(&decision, "sourcing").fault,
+        Some(Fault::OutOfFuel { limit: 11_000_000 })
+    );
     assert_eq!(step(&decision, "fallback_sourcing").status, StepStatus::Ok);
 }
 
@@ -202,7 +288,9 @@ fn a_plugin_that_keeps_failing_is_quarantined_visibly() {
     );
     let policies = brand.load().unwrap();
     for i in 0..5 {
-        let decision = policies.evaluate(&order_in("r1", &format!("O-{i}"))).unwrap();
+        let decision = policies
+            .evaluate(&order_in("r1", &format!("O-{i}")))
+            .unwrap();
         assert_eq!(step(&decision, "pricing").status, StepStatus::Fault);
     }
     let decision = policies.evaluate(&order_in("r1", "O-6")).unwrap();
@@ -213,10 +301,18 @@ fn a_plugin_that_keeps_failing_is_quarantined_visibly() {
     assert_eq!(decision.status, DecisionStatus::Rejected);
 
     let health = policies.breaker.snapshot();
-    let hostile = health.iter().find(|h| h.plugin.name == "hostile-plugin").unwrap();
+    let hostile = health
+        .iter()
+        .find(|h| h.plugin.name == "hostile-plugin")
+        .unwrap();
     assert!(hostile.quarantined);
     assert_eq!(hostile.faults, 5);
     assert!(hostile.last_fault.as_deref().unwrap().contains("trapped"));
     // Healthy plugins are listed too, and not quarantined.
-    assert!(health.iter().filter(|h| h.plugin.name != "hostile-plugin").all(|h| !h.quarantined));
+    assert!(
+        health
+            .iter()
+            .filter(|h| h.plugin.name != "hostile-plugin")
+            .all(|h| !h.quarantined)
+    );
 }

@@ -1,7 +1,7 @@
 //! chanhost: a dealer channel's ordering, fulfillment and inventory, with
 //! each regional center's policies as sandboxed WebAssembly plugins.
 
-pub mod domain;
 pub mod cli;
 pub mod config;
+pub mod domain;
 pub mod policy;

@@ -27,13 +27,32 @@ fn is_fixture(plugin: &str) -> bool {
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    let workspace = manifest_dir.parent().and_then(Path::parent).expect("plugins/bundle is two levels deep").to_path_buf();
-    for watched in ["wit", "plugins/sdk", "tests/fixtures/hostile-common", "Cargo.toml"] {
-        println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
+    let workspace = manifest_dir
+        .parent()
+        .and_then(Path::parent)
+        .expect("plugins/bundle is two levels deep")
+        .to_path_buf();
+    for watched in [
+        "wit",
+        "plugins/sdk",
+        "tests/fixtures/hostile-common",
+        "Cargo.toml",
+    ] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(watched).display()
+        );
     }
     for plugin in PLUGINS {
-        let dir = if is_fixture(plugin) { "tests/fixtures" } else { "plugins" };
-        println!("cargo:rerun-if-changed={}", workspace.join(dir).join(plugin).display());
+        let dir = if is_fixture(plugin) {
+            "tests/fixtures"
+        } else {
+            "plugins"
+        };
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(dir).join(plugin).display()
+        );
     }
 
     let target_dir = workspace.join("target").join("bundle");
@@ -41,7 +60,15 @@ fn main() {
     let mut command = Command::new(cargo);
     command
         .current_dir(&workspace)
-        .args(["build", "--quiet", "--target", "wasm32-wasip2", "--profile", "plugin", "--target-dir"])
+        .args([
+            "build",
+            "--quiet",
+            "--target",
+            "wasm32-wasip2",
+            "--profile",
+            "plugin",
+            "--target-dir",
+        ])
         .arg(&target_dir);
     for plugin in PLUGINS {
         command.args(["-p", plugin]);
@@ -71,6 +98,9 @@ fn main() {
         let file = out.join(format!("{}.wasm", plugin.replace('-', "_")));
         assert!(file.exists(), "expected {} after the build", file.display());
         let constant = plugin.replace('-', "_").to_uppercase();
-        println!("cargo:rustc-env=CHANHOST_PLUGIN_{constant}={}", file.display());
+        println!(
+            "cargo:rustc-env=CHANHOST_PLUGIN_{constant}={}",
+            file.display()
+        );
     }
 }

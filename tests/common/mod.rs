@@ -12,7 +12,10 @@ pub use chanhost_bundled_plugins::test_fixtures::{
 };
 
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 pub fn examples() -> PathBuf {
@@ -53,13 +56,21 @@ impl TestBrand {
         std::fs::create_dir_all(root.join("regions")).unwrap();
         let hq = std::fs::read_to_string(examples().join("hq.toml")).unwrap();
         std::fs::write(root.join("hq.toml"), format!("{hq}\n{hq_extra}")).unwrap();
-        std::fs::copy(examples().join("catalogue.toml"), root.join("catalogue.toml")).unwrap();
+        std::fs::copy(
+            examples().join("catalogue.toml"),
+            root.join("catalogue.toml"),
+        )
+        .unwrap();
         std::fs::write(
             root.join("regions/r1.toml"),
             format!("[region]\nid = \"r1\"\nname = \"Region One\"\nneighbours = [\"r2\"]\n\n{plugins_toml}"),
         )
         .unwrap();
-        std::fs::write(root.join("regions/r2.toml"), "[region]\nid = \"r2\"\nname = \"Region Two\"\nneighbours = [\"r1\"]\n").unwrap();
+        std::fs::write(
+            root.join("regions/r2.toml"),
+            "[region]\nid = \"r2\"\nname = \"Region Two\"\nneighbours = [\"r1\"]\n",
+        )
+        .unwrap();
         TestBrand { dir }
     }
 
@@ -83,7 +94,9 @@ impl TestBrand {
 /// A `[plugins.<slot>]` table naming a hostile plugin in `mode`.
 pub fn hostile(slot: &str, wasm: &str, mode: &str) -> String {
     if slot == "promotions" {
-        format!("[[plugins.promotions]]\nid = \"hostile\"\nplugin = \"{wasm}\"\nconfig = {{ mode = \"{mode}\" }}\n")
+        format!(
+            "[[plugins.promotions]]\nid = \"hostile\"\nplugin = \"{wasm}\"\nconfig = {{ mode = \"{mode}\" }}\n"
+        )
     } else {
         format!("[plugins.{slot}]\nplugin = \"{wasm}\"\nconfig = {{ mode = \"{mode}\" }}\n")
     }

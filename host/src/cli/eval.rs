@@ -26,11 +26,17 @@ pub struct EvalArgs {
 impl EvalArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let policies = load_policies(&self.config)?;
-        let text = std::fs::read_to_string(&self.order).with_context(|| format!("reading {}", self.order.display()))?;
+        let text = std::fs::read_to_string(&self.order)
+            .with_context(|| format!("reading {}", self.order.display()))?;
         let context: OrderContext = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a valid order context", self.order.display()))?;
         if context.order.region != self.region {
-            bail!("order {} belongs to region {}, not {}", context.order.id, context.order.region, self.region);
+            bail!(
+                "order {} belongs to region {}, not {}",
+                context.order.id,
+                context.order.region,
+                self.region
+            );
         }
         let decision = policies.evaluate(&context)?;
         println!("{}", serde_json::to_string_pretty(&decision)?);

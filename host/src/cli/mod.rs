@@ -9,7 +9,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "chanhost", version, about = "Dealer-channel host with regional policies as WebAssembly plugins")]
+#[command(
+    name = "chanhost",
+    version,
+    about = "Dealer-channel host with regional policies as WebAssembly plugins"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

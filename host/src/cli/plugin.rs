@@ -55,5 +55,9 @@ fn check(file: PathBuf) -> anyhow::Result<ExitCode> {
         }),
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
-    Ok(if report["loads"] == true { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report["loads"] == true {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -100,10 +100,15 @@ pub struct RegionSection {
 impl RegionSection {
     /// The region's adjustment of one SKU's price, in basis points.
     pub fn adjustment_bp(&self, sku: &str) -> i32 {
-        self.sku_adjustment_bp.get(sku).copied().unwrap_or(self.price_adjustment_bp)
+        self.sku_adjustment_bp
+            .get(sku)
+            .copied()
+            .unwrap_or(self.price_adjustment_bp)
     }
 
     pub fn lists(&self, sku: &str) -> bool {
-        self.listed.as_ref().is_none_or(|listed| listed.iter().any(|s| s == sku))
+        self.listed
+            .as_ref()
+            .is_none_or(|listed| listed.iter().any(|s| s == sku))
     }
 }

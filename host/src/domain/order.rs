@@ -99,7 +99,8 @@ impl Order {
     /// numbers unique, quantities positive and sane.
     pub fn problems(&self) -> Vec<OrderProblem> {
         let mut problems = Vec::new();
-        let mut problem = |path: String, message: String| problems.push(OrderProblem { path, message });
+        let mut problem =
+            |path: String, message: String| problems.push(OrderProblem { path, message });
         if self.id.trim().is_empty() {
             problem("/id".into(), "order id must not be empty".into());
         }
@@ -107,20 +108,33 @@ impl Order {
             problem("/lines".into(), "an order needs at least one line".into());
         }
         if self.lines.len() > Self::MAX_LINES {
-            problem("/lines".into(), format!("at most {} lines per order", Self::MAX_LINES));
+            problem(
+                "/lines".into(),
+                format!("at most {} lines per order", Self::MAX_LINES),
+            );
         }
         let mut seen = BTreeSet::new();
         for (i, line) in self.lines.iter().enumerate() {
             if !seen.insert(line.line_no) {
-                problem(format!("/lines/{i}/line_no"), format!("line number {} is repeated", line.line_no));
+                problem(
+                    format!("/lines/{i}/line_no"),
+                    format!("line number {} is repeated", line.line_no),
+                );
             }
             if line.quantity == 0 {
-                problem(format!("/lines/{i}/quantity"), "quantity must be at least 1".into());
+                problem(
+                    format!("/lines/{i}/quantity"),
+                    "quantity must be at least 1".into(),
+                );
             }
             if line.quantity > Self::MAX_LINE_QUANTITY {
                 problem(
                     format!("/lines/{i}/quantity"),
-                    format!("quantity {} exceeds {} cases", line.quantity, Self::MAX_LINE_QUANTITY),
+                    format!(
+                        "quantity {} exceeds {} cases",
+                        line.quantity,
+                        Self::MAX_LINE_QUANTITY
+                    ),
                 );
             }
             if line.sku.trim().is_empty() {
@@ -151,7 +165,11 @@ mod tests {
             placed_at: 0,
             lines: lines
                 .into_iter()
-                .map(|(line_no, sku, quantity)| OrderLine { line_no, sku: sku.into(), quantity })
+                .map(|(line_no, sku, quantity)| OrderLine {
+                    line_no,
+                    sku: sku.into(),
+                    quantity,
+                })
                 .collect(),
         }
     }
@@ -163,8 +181,11 @@ mod tests {
 
     #[test]
     fn zero_quantity_repeated_line_and_empty_order_are_located() {
-        let paths: Vec<_> =
-            order(vec![(1, "A", 0), (1, "B", 2)]).problems().into_iter().map(|p| p.path).collect();
+        let paths: Vec<_> = order(vec![(1, "A", 0), (1, "B", 2)])
+            .problems()
+            .into_iter()
+            .map(|p| p.path)
+            .collect();
         assert_eq!(paths, ["/lines/0/quantity", "/lines/1/line_no"]);
         assert_eq!(order(vec![]).problems()[0].path, "/lines");
     }

@@ -36,7 +36,10 @@ pub mod v0_1_0 {
         };
     }
 
-    world!(anti_diversion, "chanhost:policy/anti-diversion-plugin@0.1.0");
+    world!(
+        anti_diversion,
+        "chanhost:policy/anti-diversion-plugin@0.1.0"
+    );
     world!(pricing, "chanhost:policy/pricing-plugin@0.1.0");
     world!(promotion, "chanhost:policy/promotion-plugin@0.1.0");
     world!(sourcing, "chanhost:policy/sourcing-plugin@0.1.0");

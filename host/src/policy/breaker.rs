@@ -25,7 +25,10 @@ pub struct BreakerSettings {
 
 impl Default for BreakerSettings {
     fn default() -> Self {
-        BreakerSettings { consecutive_faults: 5, cooldown_ms: 30_000 }
+        BreakerSettings {
+            consecutive_faults: 5,
+            cooldown_ms: 30_000,
+        }
     }
 }
 
@@ -60,19 +63,27 @@ pub struct Breaker {
 
 impl Breaker {
     pub fn new(settings: BreakerSettings) -> Self {
-        Breaker { settings, health: Mutex::new(HashMap::new()) }
+        Breaker {
+            settings,
+            health: Mutex::new(HashMap::new()),
+        }
     }
 
     /// A breaker that never quarantines (replays must not depend on it).
     pub fn disabled() -> Self {
-        Breaker::new(BreakerSettings { consecutive_faults: 0, cooldown_ms: 0 })
+        Breaker::new(BreakerSettings {
+            consecutive_faults: 0,
+            cooldown_ms: 0,
+        })
     }
 
     /// Whether a call may go ahead now. During the quarantine it may not;
     /// once the cooldown has passed one trial call may.
     pub fn admits(&self, plugin: &PluginIdentity) -> bool {
         let mut health = self.health.lock().expect("breaker lock");
-        let Some(entry) = health.get_mut(&plugin.hash) else { return true };
+        let Some(entry) = health.get_mut(&plugin.hash) else {
+            return true;
+        };
         match entry.quarantined_until {
             Some(until) if Instant::now() < until => false,
             Some(_) => {
@@ -125,7 +136,9 @@ impl Breaker {
         let mut all: Vec<PluginHealth> = health
             .values()
             .map(|h| {
-                let remaining = h.quarantined_until.map(|until| until.saturating_duration_since(now).as_millis() as u64);
+                let remaining = h
+                    .quarantined_until
+                    .map(|until| until.saturating_duration_since(now).as_millis() as u64);
                 PluginHealth {
                     plugin: h.identity.clone(),
                     calls: h.calls,
@@ -137,7 +150,11 @@ impl Breaker {
                 }
             })
             .collect();
-        all.sort_by(|a, b| b.quarantined.cmp(&a.quarantined).then(a.plugin.name.cmp(&b.plugin.name)));
+        all.sort_by(|a, b| {
+            b.quarantined
+                .cmp(&a.quarantined)
+                .then(a.plugin.name.cmp(&b.plugin.name))
+        });
         all
     }
 
@@ -163,9 +180,14 @@ mod tests {
 
     #[test]
     fn quarantines_after_consecutive_faults_and_recovers_after_a_good_trial() {
-        let breaker = Breaker::new(BreakerSettings { consecutive_faults: 3, cooldown_ms: 0 });
+        let breaker = Breaker::new(BreakerSettings {
+            consecutive_faults: 3,
+            cooldown_ms: 0,
+        });
         let id = identity();
-        let fault = Fault::Trap { message: "boom".into() };
+        let fault = Fault::Trap {
+            message: "boom".into(),
+        };
         for _ in 0..2 {
             breaker.record(&id, Some(&fault));
         }
@@ -180,7 +202,10 @@ mod tests {
 
     #[test]
     fn a_quarantined_plugin_is_not_admitted_during_cooldown() {
-        let breaker = Breaker::new(BreakerSettings { consecutive_faults: 1, cooldown_ms: 60_000 });
+        let breaker = Breaker::new(BreakerSettings {
+            consecutive_faults: 1,
+            cooldown_ms: 60_000,
+        });
         let id = identity();
         breaker.record(&id, Some(&Fault::OutOfFuel { limit: 1 }));
         assert!(!breaker.admits(&id));
@@ -189,9 +214,18 @@ mod tests {
 
     #[test]
     fn a_plugin_error_by_choice_does_not_count() {
-        let breaker = Breaker::new(BreakerSettings { consecutive_faults: 1, cooldown_ms: 60_000 });
+        let breaker = Breaker::new(BreakerSettings {
+            consecutive_faults: 1,
+            cooldown_ms: 60_000,
+        });
         let id = identity();
-        breaker.record(&id, Some(&Fault::PluginError { code: "x".into(), message: "y".into() }));
+        breaker.record(
+            &id,
+            Some(&Fault::PluginError {
+                code: "x".into(),
+                message: "y".into(),
+            }),
+        );
         assert!(breaker.admits(&id));
     }
 }

@@ -15,7 +15,9 @@ pub struct ComponentCache {
 
 impl ComponentCache {
     pub fn at(dir: impl Into<PathBuf>) -> Self {
-        ComponentCache { dir: Some(dir.into()) }
+        ComponentCache {
+            dir: Some(dir.into()),
+        }
     }
 
     /// No disk cache: every load compiles.
@@ -28,7 +30,9 @@ impl ComponentCache {
     pub fn default_location() -> Self {
         let dir = std::env::var_os("CHANHOST_CACHE_DIR")
             .map(PathBuf::from)
-            .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("chanhost")))
+            .or_else(|| {
+                std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("chanhost"))
+            })
             .or_else(|| std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/chanhost")))
             .unwrap_or_else(|| std::env::temp_dir().join("chanhost-cache"));
         ComponentCache::at(dir)
@@ -51,7 +55,9 @@ impl ComponentCache {
             // in a directory only this host writes.
             match unsafe { Component::deserialize_file(engine, &path) } {
                 Ok(component) => return Ok(component),
-                Err(err) => tracing::warn!(path = %path.display(), "ignoring unreadable cached component: {err:#}"),
+                Err(err) => {
+                    tracing::warn!(path = %path.display(), "ignoring unreadable cached component: {err:#}")
+                }
             }
         }
         let component = Component::new(engine, wasm)?;
@@ -73,7 +79,11 @@ fn engine_key(engine: &Engine) -> String {
 /// and rename it, so no reader sees half a file.
 fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.{}.tmp", path.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
 }

@@ -42,7 +42,11 @@ pub fn order(order: &domain::Order) -> wit::Order {
         lines: order
             .lines
             .iter()
-            .map(|l| wit::OrderLine { line_no: l.line_no, sku: l.sku.clone(), quantity: l.quantity })
+            .map(|l| wit::OrderLine {
+                line_no: l.line_no,
+                sku: l.sku.clone(),
+                quantity: l.quantity,
+            })
             .collect(),
     }
 }
@@ -95,7 +99,10 @@ pub fn warehouse(warehouse: &domain::Warehouse, neighbour_rank: u32) -> wit_sour
         stock: warehouse
             .available
             .iter()
-            .map(|(sku, available)| wit_sourcing::StockLevel { sku: sku.clone(), available: *available })
+            .map(|(sku, available)| wit_sourcing::StockLevel {
+                sku: sku.clone(),
+                available: *available,
+            })
             .collect(),
     }
 }
@@ -110,17 +117,30 @@ pub fn description(d: wit::Description) -> Description {
             wit::PluginKind::Promotion => PluginKind::Promotion,
             wit::PluginKind::Sourcing => PluginKind::Sourcing,
         },
-        config_schema: serde_json::from_str(&d.config_schema).unwrap_or(serde_json::Value::String(d.config_schema)),
+        config_schema: serde_json::from_str(&d.config_schema)
+            .unwrap_or(serde_json::Value::String(d.config_schema)),
         summary: d.summary,
     }
 }
 
 pub fn config_errors(errors: Vec<wit::ConfigError>) -> Vec<ConfigError> {
-    errors.into_iter().map(|e| ConfigError { path: e.path, message: e.message }).collect()
+    errors
+        .into_iter()
+        .map(|e| ConfigError {
+            path: e.path,
+            message: e.message,
+        })
+        .collect()
 }
 
 fn reasons(reasons: Vec<wit::Reason>) -> Vec<Reason> {
-    reasons.into_iter().map(|r| Reason { code: r.code, message: r.message }).collect()
+    reasons
+        .into_iter()
+        .map(|r| Reason {
+            code: r.code,
+            message: r.message,
+        })
+        .collect()
 }
 
 pub fn verdict(v: wit_anti_diversion::Verdict) -> Verdict {
@@ -134,7 +154,11 @@ pub fn verdict(v: wit_anti_diversion::Verdict) -> Verdict {
 pub fn priced_lines(lines: Vec<wit_pricing::PricedLine>) -> Vec<PricedLine> {
     lines
         .into_iter()
-        .map(|l| PricedLine { line_no: l.line_no, unit_price: l.unit_price, explanation: l.explanation })
+        .map(|l| PricedLine {
+            line_no: l.line_no,
+            unit_price: l.unit_price,
+            explanation: l.explanation,
+        })
         .collect()
 }
 
@@ -144,13 +168,17 @@ pub fn adjustments(adjustments: Vec<wit_promotion::Adjustment>) -> Vec<Adjustmen
         .map(|a| Adjustment {
             promotion_id: a.promotion_id,
             kind: match a.kind {
-                wit_promotion::AdjustmentKind::LineDiscount(d) => {
-                    AdjustmentKind::LineDiscount { line_no: d.line_no, amount: d.amount }
+                wit_promotion::AdjustmentKind::LineDiscount(d) => AdjustmentKind::LineDiscount {
+                    line_no: d.line_no,
+                    amount: d.amount,
+                },
+                wit_promotion::AdjustmentKind::OrderDiscount(amount) => {
+                    AdjustmentKind::OrderDiscount { amount }
                 }
-                wit_promotion::AdjustmentKind::OrderDiscount(amount) => AdjustmentKind::OrderDiscount { amount },
-                wit_promotion::AdjustmentKind::FreeGoods(g) => {
-                    AdjustmentKind::FreeGoods { sku: g.sku, quantity: g.quantity }
-                }
+                wit_promotion::AdjustmentKind::FreeGoods(g) => AdjustmentKind::FreeGoods {
+                    sku: g.sku,
+                    quantity: g.quantity,
+                },
             },
             description: a.description,
         })
@@ -162,9 +190,20 @@ pub fn sourcing_plan(plan: wit_sourcing::SourcingPlan) -> SourcingPlan {
         allocations: plan
             .allocations
             .into_iter()
-            .map(|a| Allocation { warehouse_id: a.warehouse_id, sku: a.sku, quantity: a.quantity })
+            .map(|a| Allocation {
+                warehouse_id: a.warehouse_id,
+                sku: a.sku,
+                quantity: a.quantity,
+            })
             .collect(),
-        backorders: plan.backorders.into_iter().map(|b| Backorder { sku: b.sku, quantity: b.quantity }).collect(),
+        backorders: plan
+            .backorders
+            .into_iter()
+            .map(|b| Backorder {
+                sku: b.sku,
+                quantity: b.quantity,
+            })
+            .collect(),
         priority: plan.priority,
         priority_reasons: plan.priority_reasons,
         signals: plan
@@ -200,7 +239,9 @@ impl WireSize for Verdict {
     fn wire_size(&self) -> usize {
         match self {
             Verdict::Allow => 1,
-            Verdict::Hold(r) | Verdict::Reject(r) => r.iter().map(|r| r.code.len() + r.message.len() + 8).sum(),
+            Verdict::Hold(r) | Verdict::Reject(r) => {
+                r.iter().map(|r| r.code.len() + r.message.len() + 8).sum()
+            }
         }
     }
 }
@@ -227,7 +268,11 @@ impl WireSize for Vec<Adjustment> {
 
 impl WireSize for SourcingPlan {
     fn wire_size(&self) -> usize {
-        let allocations: usize = self.allocations.iter().map(|a| a.warehouse_id.len() + a.sku.len() + 8).sum();
+        let allocations: usize = self
+            .allocations
+            .iter()
+            .map(|a| a.warehouse_id.len() + a.sku.len() + 8)
+            .sum();
         let backorders: usize = self.backorders.iter().map(|b| b.sku.len() + 8).sum();
         let reasons: usize = self.priority_reasons.iter().map(|r| r.len() + 4).sum();
         allocations + backorders + reasons + self.signals.len() * 64

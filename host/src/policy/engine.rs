@@ -38,7 +38,9 @@ struct Inner {
 
 impl std::fmt::Debug for PolicyEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PolicyEngine").field("limits", &self.inner.limits).finish_non_exhaustive()
+        f.debug_struct("PolicyEngine")
+            .field("limits", &self.inner.limits)
+            .finish_non_exhaustive()
     }
 }
 
@@ -70,14 +72,23 @@ impl PolicyEngine {
             .table_keep_resident(64 << 10);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         // Memories are capped at a few MiB: reserve just that, not 4 GiB each.
-        config.memory_reservation(limits.memory_bytes as u64).memory_guard_size(64 << 10);
+        config
+            .memory_reservation(limits.memory_bytes as u64)
+            .memory_guard_size(64 << 10);
 
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         Shared::add_to_linker::<_, HasSelf<Sandbox>>(&mut linker, |sandbox| sandbox)?;
         spawn_epoch_ticker(&engine);
-        Ok(PolicyEngine { inner: Arc::new(Inner { engine, linker, limits, cache }) })
+        Ok(PolicyEngine {
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                limits,
+                cache,
+            }),
+        })
     }
 
     pub fn engine(&self) -> &Engine {

@@ -23,7 +23,11 @@ pub struct Guardrails {
 
 impl Default for Guardrails {
     fn default() -> Self {
-        Guardrails { price_band_bp: 1_000, max_discount_bp: 3_000, max_free_goods_bp: 2_000 }
+        Guardrails {
+            price_band_bp: 1_000,
+            max_discount_bp: 3_000,
+            max_free_goods_bp: 2_000,
+        }
     }
 }
 
@@ -43,7 +47,12 @@ impl Guardrails {
     }
 
     /// Pricing: exactly one price per order line, each inside the band.
-    pub fn check_prices(&self, order: &Order, products: &BTreeMap<String, Product>, lines: &[PricedLine]) -> Vec<String> {
+    pub fn check_prices(
+        &self,
+        order: &Order,
+        products: &BTreeMap<String, Product>,
+        lines: &[PricedLine],
+    ) -> Vec<String> {
         let mut findings = Vec::new();
         let mut priced: HashMap<u32, &PricedLine> = HashMap::new();
         for line in lines {
@@ -59,14 +68,25 @@ impl Guardrails {
                 findings.push(format!("line {} ({}) has no price", line.line_no, line.sku));
                 continue;
             };
-            let Some(product) = products.get(&line.sku) else { continue };
+            let Some(product) = products.get(&line.sku) else {
+                continue;
+            };
             let (floor, ceiling) = self.band(product.base_price);
             if priced.unit_price < 0 {
-                findings.push(format!("line {}: negative unit price {}", line.line_no, priced.unit_price));
+                findings.push(format!(
+                    "line {}: negative unit price {}",
+                    line.line_no, priced.unit_price
+                ));
             } else if priced.unit_price < floor || priced.unit_price > ceiling {
                 findings.push(format!(
                     "line {} ({}): unit price {} is outside HQ's band {}..={} (base {} ± {} bp)",
-                    line.line_no, line.sku, priced.unit_price, floor, ceiling, product.base_price, self.price_band_bp
+                    line.line_no,
+                    line.sku,
+                    priced.unit_price,
+                    floor,
+                    ceiling,
+                    product.base_price,
+                    self.price_band_bp
                 ));
             }
         }
@@ -144,20 +164,34 @@ impl Guardrails {
 
     /// Sourcing: real warehouses, never above available stock, and every
     /// demanded case either allocated or explicitly backordered.
-    pub fn check_sourcing(&self, plan: &SourcingPlan, demand: &BTreeMap<String, u64>, warehouses: &[Warehouse]) -> Vec<String> {
+    pub fn check_sourcing(
+        &self,
+        plan: &SourcingPlan,
+        demand: &BTreeMap<String, u64>,
+        warehouses: &[Warehouse],
+    ) -> Vec<String> {
         let mut findings = Vec::new();
-        let by_id: HashMap<&str, &Warehouse> = warehouses.iter().map(|w| (w.id.as_str(), w)).collect();
+        let by_id: HashMap<&str, &Warehouse> =
+            warehouses.iter().map(|w| (w.id.as_str(), w)).collect();
         let mut taken: BTreeMap<(&str, &str), u64> = BTreeMap::new();
         let mut covered: BTreeMap<&str, u64> = BTreeMap::new();
         for allocation in &plan.allocations {
             if allocation.quantity == 0 {
-                findings.push(format!("allocation of zero cases of {} from {}", allocation.sku, allocation.warehouse_id));
+                findings.push(format!(
+                    "allocation of zero cases of {} from {}",
+                    allocation.sku, allocation.warehouse_id
+                ));
             }
             if !by_id.contains_key(allocation.warehouse_id.as_str()) {
-                findings.push(format!("allocation to unknown warehouse {}", allocation.warehouse_id));
+                findings.push(format!(
+                    "allocation to unknown warehouse {}",
+                    allocation.warehouse_id
+                ));
                 continue;
             }
-            *taken.entry((&allocation.warehouse_id, &allocation.sku)).or_default() += u64::from(allocation.quantity);
+            *taken
+                .entry((&allocation.warehouse_id, &allocation.sku))
+                .or_default() += u64::from(allocation.quantity);
             *covered.entry(&allocation.sku).or_default() += u64::from(allocation.quantity);
         }
         for ((warehouse, sku), quantity) in &taken {
@@ -172,7 +206,9 @@ impl Guardrails {
         for (sku, wanted) in demand {
             let got = covered.get(sku.as_str()).copied().unwrap_or(0);
             if got != *wanted {
-                findings.push(format!("{sku}: {wanted} cases ordered but {got} allocated or backordered"));
+                findings.push(format!(
+                    "{sku}: {wanted} cases ordered but {got} allocated or backordered"
+                ));
             }
         }
         for sku in covered.keys() {
@@ -193,8 +229,8 @@ fn bp_of(amount: Fen, bp: i32) -> Fen {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::types::{Allocation, Backorder};
     use crate::domain::WarehouseLevel;
+    use crate::policy::types::{Allocation, Backorder};
 
     fn product(sku: &str, base: Fen) -> Product {
         Product {
@@ -218,15 +254,41 @@ mod tests {
         let g = Guardrails::default();
         let lines = BTreeMap::from([(1, 10_000)]);
         let products = BTreeMap::from([("A".to_string(), product("A", 1_000))]);
-        let adj = |kind| Adjustment { promotion_id: "p".into(), kind, description: String::new() };
-        let ok = [adj(AdjustmentKind::LineDiscount { line_no: 1, amount: 2_000 })];
-        assert!(g.check_adjustments(&ok, &lines, 10_000, 0, 0, &products, |_| true).is_empty());
+        let adj = |kind| Adjustment {
+            promotion_id: "p".into(),
+            kind,
+            description: String::new(),
+        };
+        let ok = [adj(AdjustmentKind::LineDiscount {
+            line_no: 1,
+            amount: 2_000,
+        })];
+        assert!(
+            g.check_adjustments(&ok, &lines, 10_000, 0, 0, &products, |_| true)
+                .is_empty()
+        );
         let too_much = [adj(AdjustmentKind::OrderDiscount { amount: 3_001 })];
-        assert_eq!(g.check_adjustments(&too_much, &lines, 10_000, 0, 0, &products, |_| true).len(), 1);
-        let below_zero = [adj(AdjustmentKind::LineDiscount { line_no: 1, amount: 10_001 })];
-        assert!(g.check_adjustments(&below_zero, &lines, 10_000, 0, 0, &products, |_| true)[0].contains("below zero"));
-        let free = [adj(AdjustmentKind::FreeGoods { sku: "A".into(), quantity: 3 })];
-        assert!(g.check_adjustments(&free, &lines, 10_000, 0, 0, &products, |_| true)[0].contains("free goods"));
+        assert_eq!(
+            g.check_adjustments(&too_much, &lines, 10_000, 0, 0, &products, |_| true)
+                .len(),
+            1
+        );
+        let below_zero = [adj(AdjustmentKind::LineDiscount {
+            line_no: 1,
+            amount: 10_001,
+        })];
+        assert!(
+            g.check_adjustments(&below_zero, &lines, 10_000, 0, 0, &products, |_| true)[0]
+                .contains("below zero")
+        );
+        let free = [adj(AdjustmentKind::FreeGoods {
+            sku: "A".into(),
+            quantity: 3,
+        })];
+        assert!(
+            g.check_adjustments(&free, &lines, 10_000, 0, 0, &products, |_| true)[0]
+                .contains("free goods")
+        );
     }
 
     #[test]
@@ -242,16 +304,39 @@ mod tests {
         let plan = |allocations: Vec<(&str, u32)>, backorder: u32| SourcingPlan {
             allocations: allocations
                 .into_iter()
-                .map(|(w, q)| Allocation { warehouse_id: w.into(), sku: "A".into(), quantity: q })
+                .map(|(w, q)| Allocation {
+                    warehouse_id: w.into(),
+                    sku: "A".into(),
+                    quantity: q,
+                })
                 .collect(),
-            backorders: if backorder > 0 { vec![Backorder { sku: "A".into(), quantity: backorder }] } else { vec![] },
+            backorders: if backorder > 0 {
+                vec![Backorder {
+                    sku: "A".into(),
+                    quantity: backorder,
+                }]
+            } else {
+                vec![]
+            },
             priority: 0,
             priority_reasons: vec![],
             signals: vec![],
         };
-        assert!(g.check_sourcing(&plan(vec![("W1", 5)], 3), &demand, &warehouses).is_empty());
-        assert!(!g.check_sourcing(&plan(vec![("W1", 8)], 0), &demand, &warehouses).is_empty());
-        assert!(!g.check_sourcing(&plan(vec![("W9", 5)], 3), &demand, &warehouses).is_empty());
-        assert!(!g.check_sourcing(&plan(vec![("W1", 5)], 0), &demand, &warehouses).is_empty());
+        assert!(
+            g.check_sourcing(&plan(vec![("W1", 5)], 3), &demand, &warehouses)
+                .is_empty()
+        );
+        assert!(
+            !g.check_sourcing(&plan(vec![("W1", 8)], 0), &demand, &warehouses)
+                .is_empty()
+        );
+        assert!(
+            !g.check_sourcing(&plan(vec![("W9", 5)], 3), &demand, &warehouses)
+                .is_empty()
+        );
+        assert!(
+            !g.check_sourcing(&plan(vec![("W1", 5)], 0), &demand, &warehouses)
+                .is_empty()
+        );
     }
 }

@@ -94,6 +94,9 @@ impl Fault {
     /// Whether this fault counts against the plugin's health (a plugin that
     /// says "I can't price this" on purpose is not broken).
     pub fn counts_against_health(&self) -> bool {
-        !matches!(self, Fault::PluginError { .. } | Fault::Quarantined | Fault::InputTooLarge { .. })
+        !matches!(
+            self,
+            Fault::PluginError { .. } | Fault::Quarantined | Fault::InputTooLarge { .. }
+        )
     }
 }

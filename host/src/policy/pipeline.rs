@@ -48,7 +48,10 @@ pub enum EvalError {
 
 impl EvalError {
     fn invalid(path: impl Into<String>, message: impl Into<String>) -> Self {
-        EvalError::Invalid { path: path.into(), message: message.into() }
+        EvalError::Invalid {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -57,7 +60,10 @@ impl PolicySet {
     pub fn evaluate(&self, context: &OrderContext) -> Result<Decision, EvalError> {
         let started = Instant::now();
         let order = &context.order;
-        let region = self.regions.get(&order.region).ok_or_else(|| EvalError::UnknownRegion(order.region.clone()))?;
+        let region = self
+            .regions
+            .get(&order.region)
+            .ok_or_else(|| EvalError::UnknownRegion(order.region.clone()))?;
         self.validate(context)?;
         let mut run = Run::new(self, region, context);
 
@@ -78,26 +84,44 @@ impl PolicySet {
     fn validate(&self, context: &OrderContext) -> Result<(), EvalError> {
         let order = &context.order;
         if let Some(problem) = order.problems().into_iter().next() {
-            return Err(EvalError::invalid(format!("/order{}", problem.path), problem.message));
+            return Err(EvalError::invalid(
+                format!("/order{}", problem.path),
+                problem.message,
+            ));
         }
         if context.dealer.id != order.dealer_id {
-            return Err(EvalError::invalid("/dealer/id", format!("dealer {} did not place order {}", context.dealer.id, order.id)));
+            return Err(EvalError::invalid(
+                "/dealer/id",
+                format!(
+                    "dealer {} did not place order {}",
+                    context.dealer.id, order.id
+                ),
+            ));
         }
         for (i, line) in order.lines.iter().enumerate() {
             if !self.catalogue.contains_key(&line.sku) {
-                return Err(EvalError::invalid(format!("/order/lines/{i}/sku"), format!("unknown SKU {}", line.sku)));
+                return Err(EvalError::invalid(
+                    format!("/order/lines/{i}/sku"),
+                    format!("unknown SKU {}", line.sku),
+                ));
             }
         }
         let mut ids = BTreeSet::new();
         for (i, warehouse) in context.warehouses.iter().enumerate() {
             if !ids.insert(&warehouse.id) {
-                return Err(EvalError::invalid(format!("/warehouses/{i}/id"), format!("warehouse {} listed twice", warehouse.id)));
+                return Err(EvalError::invalid(
+                    format!("/warehouses/{i}/id"),
+                    format!("warehouse {} listed twice", warehouse.id),
+                ));
             }
         }
         let input_bytes = approx_input_bytes(context);
         let limit = self.engine.limits().max_input_bytes;
         if input_bytes > limit {
-            return Err(EvalError::invalid("", format!("order context of ~{input_bytes} bytes exceeds the {limit} byte limit")));
+            return Err(EvalError::invalid(
+                "",
+                format!("order context of ~{input_bytes} bytes exceeds the {limit} byte limit"),
+            ));
         }
         Ok(())
     }
@@ -151,11 +175,17 @@ impl<'a> Run<'a> {
 
     fn reject(&mut self, code: &str, message: String) {
         self.rejected = true;
-        self.reasons.push(Reason { code: code.into(), message });
+        self.reasons.push(Reason {
+            code: code.into(),
+            message,
+        });
     }
 
     fn hold(&mut self, code: &str, message: String) {
-        self.reasons.push(Reason { code: code.into(), message });
+        self.reasons.push(Reason {
+            code: code.into(),
+            message,
+        });
     }
 
     /// What the host itself refuses before any plugin: SKUs the region
@@ -163,7 +193,10 @@ impl<'a> Run<'a> {
     fn host_checks(&mut self) {
         for line in &self.context.order.lines {
             if !self.region.region.lists(&line.sku) {
-                let message = format!("line {}: SKU {} is not listed in region {}", line.line_no, line.sku, self.region.region.id);
+                let message = format!(
+                    "line {}: SKU {} is not listed in region {}",
+                    line.line_no, line.sku, self.region.region.id
+                );
                 self.reject("sku-not-listed", message);
             }
         }
@@ -171,7 +204,10 @@ impl<'a> Run<'a> {
 
     fn products<'s>(&self, skus: impl IntoIterator<Item = &'s str>) -> Vec<convert::WitProduct> {
         let skus: BTreeSet<&str> = skus.into_iter().collect();
-        skus.into_iter().filter_map(|sku| self.set.catalogue.get(sku)).map(convert::product).collect()
+        skus.into_iter()
+            .filter_map(|sku| self.set.catalogue.get(sku))
+            .map(convert::product)
+            .collect()
     }
 
     fn anti_diversion(&mut self) {
@@ -181,7 +217,13 @@ impl<'a> Run<'a> {
             dealer: self.wit_dealer.clone(),
             products: self.products(self.context.order.lines.iter().map(|l| l.sku.as_str())),
         };
-        let (verdict, step) = guarded(self.set, slot, || slot.check(&input), |_| Vec::new(), StepOutput::Verdict);
+        let (verdict, step) = guarded(
+            self.set,
+            slot,
+            || slot.check(&input),
+            |_| Vec::new(),
+            StepOutput::Verdict,
+        );
         match verdict {
             Some(Verdict::Allow) => {}
             Some(Verdict::Hold(reasons)) => self.reasons.extend(reasons),
@@ -191,7 +233,13 @@ impl<'a> Run<'a> {
             }
             None => {
                 let why = step_failure(&step);
-                self.hold("anti-diversion-unavailable", format!("anti-diversion check {} ({why}); held for review", slot.plugin.identity().name));
+                self.hold(
+                    "anti-diversion-unavailable",
+                    format!(
+                        "anti-diversion check {} ({why}); held for review",
+                        slot.plugin.identity().name
+                    ),
+                );
             }
         }
         self.push(step, "order held for review");
@@ -220,7 +268,11 @@ impl<'a> Run<'a> {
                 }
             })
             .collect();
-        let input = wit_pricing::PricingInput { order: self.wit_order.clone(), dealer: self.wit_dealer.clone(), prices };
+        let input = wit_pricing::PricingInput {
+            order: self.wit_order.clone(),
+            dealer: self.wit_dealer.clone(),
+            prices,
+        };
         let order = &self.context.order;
         let (priced, step) = guarded(
             self.set,
@@ -235,7 +287,10 @@ impl<'a> Run<'a> {
                     .lines
                     .iter()
                     .map(|line| {
-                        let p = priced.iter().find(|p| p.line_no == line.line_no).expect("guardrails: every line priced");
+                        let p = priced
+                            .iter()
+                            .find(|p| p.line_no == line.line_no)
+                            .expect("guardrails: every line priced");
                         DecidedLine {
                             line_no: line.line_no,
                             sku: line.sku.clone(),
@@ -251,7 +306,13 @@ impl<'a> Run<'a> {
             }
             None => {
                 let why = step_failure(&step);
-                self.reject("pricing-unavailable", format!("pricing plugin {} {why}; the order cannot be priced", slot.plugin.identity().name));
+                self.reject(
+                    "pricing-unavailable",
+                    format!(
+                        "pricing plugin {} {why}; the order cannot be priced",
+                        slot.plugin.identity().name
+                    ),
+                );
                 self.push(step, "order rejected; nothing persisted");
             }
         }
@@ -284,8 +345,13 @@ impl<'a> Run<'a> {
             subtotal,
         };
         for slot in &self.region.promotions {
-            let line_amounts: BTreeMap<u32, Fen> = self.lines.iter().map(|l| (l.line_no, l.amount - l.discount)).collect();
-            let discount_so_far = self.lines.iter().map(|l| l.discount).sum::<Fen>() + self.order_discounts;
+            let line_amounts: BTreeMap<u32, Fen> = self
+                .lines
+                .iter()
+                .map(|l| (l.line_no, l.amount - l.discount))
+                .collect();
+            let discount_so_far =
+                self.lines.iter().map(|l| l.discount).sum::<Fen>() + self.order_discounts;
             let free_so_far = self.free_goods_value();
             let set = self.set;
             let region = self.region;
@@ -294,7 +360,15 @@ impl<'a> Run<'a> {
                 slot,
                 || slot.apply(&input),
                 |adjustments| {
-                    set.guardrails.check_adjustments(adjustments, &line_amounts, subtotal, discount_so_far, free_so_far, &set.catalogue, |sku| region.region.lists(sku))
+                    set.guardrails.check_adjustments(
+                        adjustments,
+                        &line_amounts,
+                        subtotal,
+                        discount_so_far,
+                        free_so_far,
+                        &set.catalogue,
+                        |sku| region.region.lists(sku),
+                    )
                 },
                 StepOutput::Adjustments,
             );
@@ -319,7 +393,12 @@ impl<'a> Run<'a> {
             }
             AdjustmentKind::OrderDiscount { amount } => self.order_discounts += amount,
             AdjustmentKind::FreeGoods { sku, quantity } => {
-                let last = self.lines.iter().map(|l| l.line_no).chain(self.free_goods.iter().map(|f| f.line_no)).max();
+                let last = self
+                    .lines
+                    .iter()
+                    .map(|l| l.line_no)
+                    .chain(self.free_goods.iter().map(|f| f.line_no))
+                    .max();
                 self.free_goods.push(FreeGoodsLine {
                     line_no: last.unwrap_or(0) + 1,
                     sku: sku.clone(),
@@ -334,14 +413,25 @@ impl<'a> Run<'a> {
     fn free_goods_value(&self) -> Fen {
         self.free_goods
             .iter()
-            .filter_map(|f| self.set.catalogue.get(&f.sku).map(|p| p.base_price.saturating_mul(i64::from(f.quantity))))
+            .filter_map(|f| {
+                self.set
+                    .catalogue
+                    .get(&f.sku)
+                    .map(|p| p.base_price.saturating_mul(i64::from(f.quantity)))
+            })
             .sum()
     }
 
     fn sourcing(&mut self) {
         // Free goods ship too: the sourcing plugin sees them as lines.
         let mut order = self.wit_order.clone();
-        order.lines.extend(self.free_goods.iter().map(|f| convert::WitOrderLine { line_no: f.line_no, sku: f.sku.clone(), quantity: f.quantity }));
+        order
+            .lines
+            .extend(self.free_goods.iter().map(|f| convert::WitOrderLine {
+                line_no: f.line_no,
+                sku: f.sku.clone(),
+                quantity: f.quantity,
+            }));
         let mut demand: BTreeMap<String, u64> = BTreeMap::new();
         for line in &order.lines {
             *demand.entry(line.sku.clone()).or_default() += u64::from(line.quantity);
@@ -351,20 +441,34 @@ impl<'a> Run<'a> {
             if region == self.region.region.id {
                 0
             } else {
-                neighbours.iter().position(|n| n == region).map_or(neighbours.len() as u32 + 1, |i| i as u32 + 1)
+                neighbours
+                    .iter()
+                    .position(|n| n == region)
+                    .map_or(neighbours.len() as u32 + 1, |i| i as u32 + 1)
             }
         };
         let input = wit_sourcing::SourcingInput {
             products: self.products(order.lines.iter().map(|l| l.sku.as_str())),
             order,
             dealer: self.wit_dealer.clone(),
-            warehouses: self.context.warehouses.iter().map(|w| convert::warehouse(w, rank(&w.region))).collect(),
+            warehouses: self
+                .context
+                .warehouses
+                .iter()
+                .map(|w| convert::warehouse(w, rank(&w.region)))
+                .collect(),
         };
         let warehouses = &self.context.warehouses;
         let guardrails = &self.set.guardrails;
         let check = |plan: &SourcingPlan| guardrails.check_sourcing(plan, &demand, warehouses);
         let slot = &self.region.sourcing;
-        let (plan, step) = guarded(self.set, slot, || slot.source(&input), check, StepOutput::Sourcing);
+        let (plan, step) = guarded(
+            self.set,
+            slot,
+            || slot.source(&input),
+            check,
+            StepOutput::Sourcing,
+        );
         if let Some(plan) = plan {
             self.sourcing = Some(plan);
             self.push(step, "");
@@ -372,7 +476,13 @@ impl<'a> Run<'a> {
         }
         self.push(step, "HQ's fallback sourcing decides instead");
         let fallback = &self.set.fallback_sourcing;
-        let (plan, step) = guarded(self.set, fallback, || fallback.source(&input), check, StepOutput::Sourcing);
+        let (plan, step) = guarded(
+            self.set,
+            fallback,
+            || fallback.source(&input),
+            check,
+            StepOutput::Sourcing,
+        );
         match plan {
             Some(plan) => {
                 self.sourcing = Some(plan);
@@ -413,7 +523,10 @@ impl<'a> Run<'a> {
             adjustments: self.adjustments,
             totals,
             sourcing: self.sourcing,
-            trace: Trace { steps: self.steps, total_us: started.elapsed().as_micros() as u64 },
+            trace: Trace {
+                steps: self.steps,
+                total_us: started.elapsed().as_micros() as u64,
+            },
         }
     }
 }
@@ -484,12 +597,25 @@ fn step_failure(step: &TraceStep) -> String {
 
 /// A rough wire size of what the plugins will be sent.
 fn approx_input_bytes(context: &OrderContext) -> usize {
-    let lines: usize = context.order.lines.iter().map(|l: &OrderLine| l.sku.len() + 12).sum();
+    let lines: usize = context
+        .order
+        .lines
+        .iter()
+        .map(|l: &OrderLine| l.sku.len() + 12)
+        .sum();
     let warehouses: usize = context
         .warehouses
         .iter()
-        .map(|w| w.id.len() + w.region.len() + w.available.keys().map(|sku| sku.len() + 8).sum::<usize>())
+        .map(|w| {
+            w.id.len() + w.region.len() + w.available.keys().map(|sku| sku.len() + 8).sum::<usize>()
+        })
         .sum();
-    let dealer = context.dealer.territory.iter().map(|t| t.len() + 4).sum::<usize>() + 64;
+    let dealer = context
+        .dealer
+        .territory
+        .iter()
+        .map(|t| t.len() + 4)
+        .sum::<usize>()
+        + 64;
     lines + warehouses + dealer + 256
 }

@@ -14,7 +14,9 @@ use wasmtime::Store;
 use wasmtime::component::{Component, types::ComponentItem};
 
 use super::bindings::v0_1_0::{anti_diversion, pricing, promotion, sourcing, types as wit};
-use super::convert::{self, WireSize, wit_anti_diversion, wit_pricing, wit_promotion, wit_sourcing};
+use super::convert::{
+    self, WireSize, wit_anti_diversion, wit_pricing, wit_promotion, wit_sourcing,
+};
 use super::engine::PolicyEngine;
 use super::limits::Fault;
 use super::sandbox::{LogLine, Sandbox, classify};
@@ -33,7 +35,9 @@ pub enum LoadError {
     TooLarge { bytes: usize, limit: usize },
     #[error("not a valid WebAssembly component: {0}")]
     Invalid(String),
-    #[error("exports no chanhost policy interface (it exports: {exports}); a plugin exports one of {WIT_PACKAGE}/{{anti-diversion,pricing,promotion,sourcing}}")]
+    #[error(
+        "exports no chanhost policy interface (it exports: {exports}); a plugin exports one of {WIT_PACKAGE}/{{anti-diversion,pricing,promotion,sourcing}}"
+    )]
     NoPolicyExport { exports: String },
     #[error("implements {WIT_PACKAGE}/{interface}@{found}, but this host supports versions {}", SUPPORTED_WIT_VERSIONS.join(", "))]
     UnsupportedVersion { interface: String, found: String },
@@ -44,7 +48,10 @@ pub enum LoadError {
     #[error("its describe call failed: {0}")]
     Describe(Fault),
     #[error("exports the {exported} interface but describes itself as {described}")]
-    KindMismatch { exported: PluginKind, described: PluginKind },
+    KindMismatch {
+        exported: PluginKind,
+        described: PluginKind,
+    },
 }
 
 /// Who a plugin is: what a trace records for each call.
@@ -145,7 +152,9 @@ pub struct Plugin {
 
 impl std::fmt::Debug for Plugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Plugin").field("identity", &self.identity).finish_non_exhaustive()
+        f.debug_struct("Plugin")
+            .field("identity", &self.identity)
+            .finish_non_exhaustive()
     }
 }
 
@@ -160,7 +169,10 @@ impl Plugin {
     pub fn load(engine: &PolicyEngine, wasm: &[u8]) -> Result<Plugin, LoadError> {
         let limit = engine.limits().max_component_bytes;
         if wasm.len() > limit {
-            return Err(LoadError::TooLarge { bytes: wasm.len(), limit });
+            return Err(LoadError::TooLarge {
+                bytes: wasm.len(),
+                limit,
+            });
         }
         let hash = content_hash(wasm);
         let component = engine
@@ -168,19 +180,33 @@ impl Plugin {
             .load(engine.engine(), &hash, wasm)
             .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
         let (kind, wit_version) = exported_kind(engine, &component)?;
-        let instance_pre =
-            engine.linker().instantiate_pre(&component).map_err(|e| LoadError::Link(format!("{e:#}")))?;
+        let instance_pre = engine
+            .linker()
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::Link(format!("{e:#}")))?;
         let link = |e: wasmtime::Error| LoadError::Link(format!("{e:#}"));
         let pre = match kind {
-            PluginKind::AntiDiversion => {
-                Pre::AntiDiversion(anti_diversion::AntiDiversionPluginPre::new(instance_pre).map_err(link)?)
+            PluginKind::AntiDiversion => Pre::AntiDiversion(
+                anti_diversion::AntiDiversionPluginPre::new(instance_pre).map_err(link)?,
+            ),
+            PluginKind::Pricing => {
+                Pre::Pricing(pricing::PricingPluginPre::new(instance_pre).map_err(link)?)
             }
-            PluginKind::Pricing => Pre::Pricing(pricing::PricingPluginPre::new(instance_pre).map_err(link)?),
-            PluginKind::Promotion => Pre::Promotion(promotion::PromotionPluginPre::new(instance_pre).map_err(link)?),
-            PluginKind::Sourcing => Pre::Sourcing(sourcing::SourcingPluginPre::new(instance_pre).map_err(link)?),
+            PluginKind::Promotion => {
+                Pre::Promotion(promotion::PromotionPluginPre::new(instance_pre).map_err(link)?)
+            }
+            PluginKind::Sourcing => {
+                Pre::Sourcing(sourcing::SourcingPluginPre::new(instance_pre).map_err(link)?)
+            }
         };
         let mut plugin = Plugin {
-            identity: PluginIdentity { name: String::new(), version: String::new(), kind, hash, wit_version },
+            identity: PluginIdentity {
+                name: String::new(),
+                version: String::new(),
+                kind,
+                hash,
+                wit_version,
+            },
             description: Description {
                 name: String::new(),
                 version: String::new(),
@@ -194,7 +220,10 @@ impl Plugin {
         };
         let description = plugin.describe().result.map_err(LoadError::Describe)?;
         if description.kind != kind {
-            return Err(LoadError::KindMismatch { exported: kind, described: description.kind });
+            return Err(LoadError::KindMismatch {
+                exported: kind,
+                described: description.kind,
+            });
         }
         plugin.identity.name = description.name.clone();
         plugin.identity.version = description.version.clone();
@@ -236,7 +265,11 @@ impl Plugin {
             Pre::Promotion(pre) => Exports::Promotion(pre.instantiate(&mut store)?),
             Pre::Sourcing(pre) => Exports::Sourcing(pre.instantiate(&mut store)?),
         };
-        Ok(Warm { store, exports, calls: 0 })
+        Ok(Warm {
+            store,
+            exports,
+            calls: 0,
+        })
     }
 
     /// Runs `call` with fresh limits in an instance from `pool` (or a new
@@ -246,7 +279,10 @@ impl Plugin {
         &self,
         pool: Option<&InstancePool>,
         clock: TimestampMs,
-        call: impl FnOnce(&mut Store<Sandbox>, &Exports) -> wasmtime::Result<Result<W, wit::PluginError>>,
+        call: impl FnOnce(
+            &mut Store<Sandbox>,
+            &Exports,
+        ) -> wasmtime::Result<Result<W, wit::PluginError>>,
         convert: impl FnOnce(W) -> T,
     ) -> Call<T>
     where
@@ -271,7 +307,9 @@ impl Plugin {
         };
         let store = &mut warm.store;
         store.data_mut().set_clock(clock);
-        store.set_fuel(limits.fuel).expect("fuel is enabled on the engine");
+        store
+            .set_fuel(limits.fuel)
+            .expect("fuel is enabled on the engine");
         store.set_epoch_deadline(self.engine.deadline_ticks());
         let outcome = call(store, &warm.exports);
         let duration = started.elapsed();
@@ -280,12 +318,18 @@ impl Plugin {
         let reusable = outcome.is_ok() && !store.data().wrote_stderr();
         let result = match outcome {
             Err(trap) => Err(classify(&trap, limits)),
-            Ok(Err(e)) => Err(Fault::PluginError { code: e.code, message: e.message }),
+            Ok(Err(e)) => Err(Fault::PluginError {
+                code: e.code,
+                message: e.message,
+            }),
             Ok(Ok(output)) => {
                 let output = convert(output);
                 let bytes = output.wire_size();
                 if bytes > limits.max_output_bytes {
-                    Err(Fault::OutputTooLarge { bytes, limit: limits.max_output_bytes })
+                    Err(Fault::OutputTooLarge {
+                        bytes,
+                        limit: limits.max_output_bytes,
+                    })
                 } else {
                     Ok(output)
                 }
@@ -295,7 +339,12 @@ impl Plugin {
             warm.calls += 1;
             pool.give_back(warm);
         }
-        Call { result, fuel_used, duration, logs }
+        Call {
+            result,
+            fuel_used,
+            duration,
+            logs,
+        }
     }
 
     /// The plugin's description, asked of a fresh instance.
@@ -305,7 +354,9 @@ impl Plugin {
             0,
             |store, exports| {
                 let d = match exports {
-                    Exports::AntiDiversion(e) => e.chanhost_policy_anti_diversion().call_describe(store)?,
+                    Exports::AntiDiversion(e) => {
+                        e.chanhost_policy_anti_diversion().call_describe(store)?
+                    }
                     Exports::Pricing(e) => e.chanhost_policy_pricing().call_describe(store)?,
                     Exports::Promotion(e) => e.chanhost_policy_promotion().call_describe(store)?,
                     Exports::Sourcing(e) => e.chanhost_policy_sourcing().call_describe(store)?,
@@ -324,10 +375,18 @@ impl Plugin {
             0,
             |store, exports| {
                 let r = match exports {
-                    Exports::AntiDiversion(e) => e.chanhost_policy_anti_diversion().call_configure(store, config_json)?,
-                    Exports::Pricing(e) => e.chanhost_policy_pricing().call_configure(store, config_json)?,
-                    Exports::Promotion(e) => e.chanhost_policy_promotion().call_configure(store, config_json)?,
-                    Exports::Sourcing(e) => e.chanhost_policy_sourcing().call_configure(store, config_json)?,
+                    Exports::AntiDiversion(e) => e
+                        .chanhost_policy_anti_diversion()
+                        .call_configure(store, config_json)?,
+                    Exports::Pricing(e) => e
+                        .chanhost_policy_pricing()
+                        .call_configure(store, config_json)?,
+                    Exports::Promotion(e) => e
+                        .chanhost_policy_promotion()
+                        .call_configure(store, config_json)?,
+                    Exports::Sourcing(e) => e
+                        .chanhost_policy_sourcing()
+                        .call_configure(store, config_json)?,
                 };
                 Ok(Ok(r))
             },
@@ -335,7 +394,12 @@ impl Plugin {
         )
     }
 
-    pub fn check(&self, pool: Option<&InstancePool>, config: &str, input: &wit_anti_diversion::CheckInput) -> Call<Verdict> {
+    pub fn check(
+        &self,
+        pool: Option<&InstancePool>,
+        config: &str,
+        input: &wit_anti_diversion::CheckInput,
+    ) -> Call<Verdict> {
         if self.kind() != PluginKind::AntiDiversion {
             return self.wrong_kind(PluginKind::AntiDiversion);
         }
@@ -343,14 +407,21 @@ impl Plugin {
             pool,
             input.order.placed_at,
             |store, exports| match exports {
-                Exports::AntiDiversion(e) => e.chanhost_policy_anti_diversion().call_check(store, config, input),
+                Exports::AntiDiversion(e) => e
+                    .chanhost_policy_anti_diversion()
+                    .call_check(store, config, input),
                 _ => unreachable!("kind checked above"),
             },
             convert::verdict,
         )
     }
 
-    pub fn price(&self, pool: Option<&InstancePool>, config: &str, input: &wit_pricing::PricingInput) -> Call<Vec<PricedLine>> {
+    pub fn price(
+        &self,
+        pool: Option<&InstancePool>,
+        config: &str,
+        input: &wit_pricing::PricingInput,
+    ) -> Call<Vec<PricedLine>> {
         if self.kind() != PluginKind::Pricing {
             return self.wrong_kind(PluginKind::Pricing);
         }
@@ -365,7 +436,12 @@ impl Plugin {
         )
     }
 
-    pub fn apply(&self, pool: Option<&InstancePool>, config: &str, input: &wit_promotion::PromotionInput) -> Call<Vec<Adjustment>> {
+    pub fn apply(
+        &self,
+        pool: Option<&InstancePool>,
+        config: &str,
+        input: &wit_promotion::PromotionInput,
+    ) -> Call<Vec<Adjustment>> {
         if self.kind() != PluginKind::Promotion {
             return self.wrong_kind(PluginKind::Promotion);
         }
@@ -373,14 +449,21 @@ impl Plugin {
             pool,
             input.order.placed_at,
             |store, exports| match exports {
-                Exports::Promotion(e) => e.chanhost_policy_promotion().call_apply(store, config, input),
+                Exports::Promotion(e) => e
+                    .chanhost_policy_promotion()
+                    .call_apply(store, config, input),
                 _ => unreachable!("kind checked above"),
             },
             convert::adjustments,
         )
     }
 
-    pub fn source(&self, pool: Option<&InstancePool>, config: &str, input: &wit_sourcing::SourcingInput) -> Call<SourcingPlan> {
+    pub fn source(
+        &self,
+        pool: Option<&InstancePool>,
+        config: &str,
+        input: &wit_sourcing::SourcingInput,
+    ) -> Call<SourcingPlan> {
         if self.kind() != PluginKind::Sourcing {
             return self.wrong_kind(PluginKind::Sourcing);
         }
@@ -388,7 +471,9 @@ impl Plugin {
             pool,
             input.order.placed_at,
             |store, exports| match exports {
-                Exports::Sourcing(e) => e.chanhost_policy_sourcing().call_source(store, config, input),
+                Exports::Sourcing(e) => e
+                    .chanhost_policy_sourcing()
+                    .call_source(store, config, input),
                 _ => unreachable!("kind checked above"),
             },
             convert::sourcing_plan,
@@ -399,7 +484,9 @@ impl Plugin {
     /// prevents this, so reaching it is a host bug reported as a fault.
     fn wrong_kind<T>(&self, wanted: PluginKind) -> Call<T> {
         Call {
-            result: Err(Fault::Trap { message: format!("host asked a {} plugin to act as {wanted}", self.kind()) }),
+            result: Err(Fault::Trap {
+                message: format!("host asked a {} plugin to act as {wanted}", self.kind()),
+            }),
             fuel_used: 0,
             duration: Duration::ZERO,
             logs: Vec::new(),
@@ -411,41 +498,70 @@ impl<T> WireSize for Result<T, Vec<ConfigError>> {
     fn wire_size(&self) -> usize {
         match self {
             Ok(_) => 1,
-            Err(errors) => errors.iter().map(|e| e.path.len() + e.message.len() + 8).sum(),
+            Err(errors) => errors
+                .iter()
+                .map(|e| e.path.len() + e.message.len() + 8)
+                .sum(),
         }
     }
 }
 
 impl WireSize for Description {
     fn wire_size(&self) -> usize {
-        self.name.len() + self.version.len() + self.summary.len() + self.config_schema.to_string().len()
+        self.name.len()
+            + self.version.len()
+            + self.summary.len()
+            + self.config_schema.to_string().len()
     }
 }
 
 /// Reads which policy interface (and WIT version) a component exports,
 /// before anything is instantiated.
-fn exported_kind(engine: &PolicyEngine, component: &Component) -> Result<(PluginKind, String), LoadError> {
+fn exported_kind(
+    engine: &PolicyEngine,
+    component: &Component,
+) -> Result<(PluginKind, String), LoadError> {
     let ty = component.component_type();
     let mut exports = Vec::new();
     let mut found = Vec::new();
     for (name, item) in ty.exports(engine.engine()) {
         exports.push(name.to_string());
-        let Some(rest) = name.strip_prefix(WIT_PACKAGE).and_then(|r| r.strip_prefix('/')) else { continue };
+        let Some(rest) = name
+            .strip_prefix(WIT_PACKAGE)
+            .and_then(|r| r.strip_prefix('/'))
+        else {
+            continue;
+        };
         if !matches!(item.ty, ComponentItem::ComponentInstance(_)) {
             continue;
         }
         let (interface, version) = rest.split_once('@').unwrap_or((rest, ""));
-        let Some(kind) = PluginKind::from_interface(interface) else { continue };
+        let Some(kind) = PluginKind::from_interface(interface) else {
+            continue;
+        };
         if !SUPPORTED_WIT_VERSIONS.contains(&version) {
-            return Err(LoadError::UnsupportedVersion { interface: interface.into(), found: version.into() });
+            return Err(LoadError::UnsupportedVersion {
+                interface: interface.into(),
+                found: version.into(),
+            });
         }
         found.push((kind, version.to_string()));
     }
     match found.len() {
         0 => Err(LoadError::NoPolicyExport {
-            exports: if exports.is_empty() { "nothing".into() } else { exports.join(", ") },
+            exports: if exports.is_empty() {
+                "nothing".into()
+            } else {
+                exports.join(", ")
+            },
         }),
         1 => Ok(found.remove(0)),
-        _ => Err(LoadError::SeveralKinds(found.iter().map(|(k, _)| k.to_string()).collect::<Vec<_>>().join(", "))),
+        _ => Err(LoadError::SeveralKinds(
+            found
+                .iter()
+                .map(|(k, _)| k.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        )),
     }
 }

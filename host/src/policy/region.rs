@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::breaker::Breaker;
+use super::convert;
 use super::engine::PolicyEngine;
 use super::guardrails::Guardrails;
 use super::plugin::{Call, InstancePool, Plugin};
-use super::convert;
 use super::types::{Adjustment, PluginKind, PricedLine, SourcingPlan, Verdict};
 use crate::config::{BrandConfig, ConfigError, PluginSlot, RegionSection, error::line_column};
 use crate::domain::Product;
@@ -75,23 +75,44 @@ impl PolicySet {
     /// fills region slots from HQ's defaults and has each plugin validate
     /// its configuration. The first problem stops the load, located.
     pub fn load(brand: &BrandConfig, engine: PolicyEngine) -> Result<PolicySet, ConfigError> {
-        let mut loader = Loader { engine: &engine, dir: &brand.dir, loaded: HashMap::new() };
+        let mut loader = Loader {
+            engine: &engine,
+            dir: &brand.dir,
+            loaded: HashMap::new(),
+        };
         let hq_path = brand.dir.join("hq.toml");
         let defaults = &brand.hq.defaults;
-        let fallback_sourcing = loader.slot(&hq_path, "fallback_sourcing", &brand.hq.fallback_sourcing, PluginKind::Sourcing)?;
+        let fallback_sourcing = loader.slot(
+            &hq_path,
+            "fallback_sourcing",
+            &brand.hq.fallback_sourcing,
+            PluginKind::Sourcing,
+        )?;
 
         let mut regions = BTreeMap::new();
         for (id, file) in &brand.regions {
             let own = &file.plugins;
-            let pick = |own: &Option<PluginSlot>, default: &Option<PluginSlot>, table: &str| -> Result<(PathBuf, PluginSlot), ConfigError> {
+            let pick = |own: &Option<PluginSlot>,
+                        default: &Option<PluginSlot>,
+                        table: &str|
+             -> Result<(PathBuf, PluginSlot), ConfigError> {
                 match (own, default) {
                     (Some(slot), _) => Ok((file.path.clone(), slot.clone())),
                     (None, Some(slot)) => Ok((hq_path.clone(), slot.clone())),
-                    (None, None) => Err(ConfigError::field(&file.path, format!("plugins.{table}"), "no plugin set here and no HQ default in hq.toml")),
+                    (None, None) => Err(ConfigError::field(
+                        &file.path,
+                        format!("plugins.{table}"),
+                        "no plugin set here and no HQ default in hq.toml",
+                    )),
                 }
             };
-            let (path, slot) = pick(&own.anti_diversion, &defaults.anti_diversion, "anti_diversion")?;
-            let anti_diversion = loader.slot(&path, "anti_diversion", &slot, PluginKind::AntiDiversion)?;
+            let (path, slot) = pick(
+                &own.anti_diversion,
+                &defaults.anti_diversion,
+                "anti_diversion",
+            )?;
+            let anti_diversion =
+                loader.slot(&path, "anti_diversion", &slot, PluginKind::AntiDiversion)?;
             let (path, slot) = pick(&own.pricing, &defaults.pricing, "pricing")?;
             let pricing = loader.slot(&path, "pricing", &slot, PluginKind::Pricing)?;
             let (path, slot) = pick(&own.sourcing, &defaults.sourcing, "sourcing")?;
@@ -103,15 +124,33 @@ impl PolicySet {
             };
             let mut promotions = Vec::new();
             for (i, slot) in promotion_slots.iter().enumerate() {
-                let name = format!("promotions/{}", slot.id.clone().unwrap_or_else(|| i.to_string()));
+                let name = format!(
+                    "promotions/{}",
+                    slot.id.clone().unwrap_or_else(|| i.to_string())
+                );
                 if promotions.iter().any(|s: &Slot| s.name == name) {
-                    return Err(ConfigError::field(&path, format!("plugins.promotions[{i}].id"), format!("{name} appears twice")));
+                    return Err(ConfigError::field(
+                        &path,
+                        format!("plugins.promotions[{i}].id"),
+                        format!("{name} appears twice"),
+                    ));
                 }
-                let mut loaded = loader.slot(&path, &format!("plugins.promotions[{i}]"), slot, PluginKind::Promotion)?;
+                let mut loaded = loader.slot(
+                    &path,
+                    &format!("plugins.promotions[{i}]"),
+                    slot,
+                    PluginKind::Promotion,
+                )?;
                 loaded.name = name;
                 promotions.push(loaded);
             }
-            let region = RegionPolicy { region: file.region.clone(), anti_diversion, pricing, promotions, sourcing };
+            let region = RegionPolicy {
+                region: file.region.clone(),
+                anti_diversion,
+                pricing,
+                promotions,
+                sourcing,
+            };
             regions.insert(id.clone(), Arc::new(region));
         }
         Ok(PolicySet {
@@ -133,7 +172,13 @@ struct Loader<'a> {
 }
 
 impl Loader<'_> {
-    fn slot(&mut self, path: &Path, table: &str, slot: &PluginSlot, kind: PluginKind) -> Result<Slot, ConfigError> {
+    fn slot(
+        &mut self,
+        path: &Path,
+        table: &str,
+        slot: &PluginSlot,
+        kind: PluginKind,
+    ) -> Result<Slot, ConfigError> {
         let reference = slot.plugin.get_ref();
         let plugin_error = |message: String| ConfigError::Plugin {
             path: path.to_path_buf(),
@@ -146,17 +191,29 @@ impl Loader<'_> {
             Some(plugin) => plugin.clone(),
             None => {
                 let wasm = read_plugin(self.dir, reference).map_err(&plugin_error)?;
-                let plugin = Arc::new(Plugin::load(self.engine, &wasm).map_err(|e| plugin_error(e.to_string()))?);
+                let plugin = Arc::new(
+                    Plugin::load(self.engine, &wasm).map_err(|e| plugin_error(e.to_string()))?,
+                );
                 self.loaded.insert(reference.clone(), plugin.clone());
                 plugin
             }
         };
         if plugin.kind() != kind {
-            return Err(plugin_error(format!("is a {} plugin, but this slot needs a {kind} plugin", plugin.kind())));
+            return Err(plugin_error(format!(
+                "is a {} plugin, but this slot needs a {kind} plugin",
+                plugin.kind()
+            )));
         }
-        let config = slot.config.as_ref().map(|c| c.get_ref().clone()).unwrap_or_default();
+        let config = slot
+            .config
+            .as_ref()
+            .map(|c| c.get_ref().clone())
+            .unwrap_or_default();
         let config_json = serde_json::to_string(&config).expect("a TOML table is valid JSON");
-        let line = slot.config.as_ref().map_or_else(|| line_of(path, slot.plugin.span().start), |c| line_of(path, c.span().start));
+        let line = slot.config.as_ref().map_or_else(
+            || line_of(path, slot.plugin.span().start),
+            |c| line_of(path, c.span().start),
+        );
         match plugin.configure(&config_json).result {
             Ok(Ok(())) => {}
             Ok(Err(problems)) => {
@@ -170,7 +227,12 @@ impl Loader<'_> {
             }
             Err(fault) => return Err(plugin_error(format!("configure call failed: {fault}"))),
         }
-        Ok(Slot { name: table.to_string(), plugin, config_json, instances: Arc::default() })
+        Ok(Slot {
+            name: table.to_string(),
+            plugin,
+            config_json,
+            instances: Arc::default(),
+        })
     }
 }
 
@@ -178,7 +240,10 @@ impl Loader<'_> {
 /// brand directory.
 fn read_plugin(dir: &Path, reference: &str) -> Result<Vec<u8>, String> {
     if let Some(name) = reference.strip_prefix("builtin:") {
-        let names: Vec<_> = chanhost_bundled_plugins::ALL.iter().map(|p| p.name).collect();
+        let names: Vec<_> = chanhost_bundled_plugins::ALL
+            .iter()
+            .map(|p| p.name)
+            .collect();
         return chanhost_bundled_plugins::find(name)
             .map(|p| p.wasm.to_vec())
             .ok_or_else(|| format!("no built-in plugin {name} (built-in: {})", names.join(", ")));
@@ -188,5 +253,7 @@ fn read_plugin(dir: &Path, reference: &str) -> Result<Vec<u8>, String> {
 }
 
 fn line_of(path: &Path, offset: usize) -> usize {
-    std::fs::read_to_string(path).map(|text| line_column(&text, offset).0).unwrap_or(0)
+    std::fs::read_to_string(path)
+        .map(|text| line_column(&text, offset).0)
+        .unwrap_or(0)
 }

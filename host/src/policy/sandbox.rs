@@ -101,12 +101,18 @@ impl Sandbox {
         let stderr = self.stderr.contents();
         if !stderr.is_empty() {
             let text = String::from_utf8_lossy(&stderr);
-            logs.push(LogLine { level: "stderr".into(), message: truncate(text.trim_end(), self.max_log_line_bytes) });
+            logs.push(LogLine {
+                level: "stderr".into(),
+                message: truncate(text.trim_end(), self.max_log_line_bytes),
+            });
         }
         if dropped > 0 {
             logs.push(LogLine {
                 level: "warn".into(),
-                message: format!("{dropped} more log lines dropped (limit {})", self.max_log_lines),
+                message: format!(
+                    "{dropped} more log lines dropped (limit {})",
+                    self.max_log_lines
+                ),
             });
         }
         logs
@@ -115,7 +121,10 @@ impl Sandbox {
 
 impl WasiView for Sandbox {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -134,7 +143,10 @@ impl host::Host for Sandbox {
             LogLevel::Warn => "warn",
             LogLevel::Error => "error",
         };
-        self.logs.push(LogLine { level: level.into(), message: truncate(&message, self.max_log_line_bytes) });
+        self.logs.push(LogLine {
+            level: level.into(),
+            message: truncate(&message, self.max_log_line_bytes),
+        });
     }
 }
 
@@ -153,13 +165,21 @@ fn truncate(text: &str, max_bytes: usize) -> String {
 pub fn classify(error: &wasmtime::Error, limits: &Limits) -> Fault {
     match error.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => Fault::OutOfFuel { limit: limits.fuel },
-        Some(Trap::Interrupt) => Fault::Deadline { limit_ms: limits.deadline_ms },
-        Some(Trap::StackOverflow) => Fault::Stack { limit_bytes: limits.stack_bytes },
-        _ if format!("{error:#}").contains("forcing trap when growing memory") => {
-            Fault::Memory { limit_bytes: limits.memory_bytes }
-        }
-        Some(trap) => Fault::Trap { message: trap.to_string() },
-        None => Fault::Trap { message: format!("{error:#}") },
+        Some(Trap::Interrupt) => Fault::Deadline {
+            limit_ms: limits.deadline_ms,
+        },
+        Some(Trap::StackOverflow) => Fault::Stack {
+            limit_bytes: limits.stack_bytes,
+        },
+        _ if format!("{error:#}").contains("forcing trap when growing memory") => Fault::Memory {
+            limit_bytes: limits.memory_bytes,
+        },
+        Some(trap) => Fault::Trap {
+            message: trap.to_string(),
+        },
+        None => Fault::Trap {
+            message: format!("{error:#}"),
+        },
     }
 }
 

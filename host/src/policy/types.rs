@@ -15,8 +15,12 @@ pub enum PluginKind {
 }
 
 impl PluginKind {
-    pub const ALL: [PluginKind; 4] =
-        [PluginKind::AntiDiversion, PluginKind::Pricing, PluginKind::Promotion, PluginKind::Sourcing];
+    pub const ALL: [PluginKind; 4] = [
+        PluginKind::AntiDiversion,
+        PluginKind::Pricing,
+        PluginKind::Promotion,
+        PluginKind::Sourcing,
+    ];
 
     /// The WIT interface (and world prefix) of this kind.
     pub fn interface(self) -> &'static str {
@@ -29,7 +33,9 @@ impl PluginKind {
     }
 
     pub fn from_interface(name: &str) -> Option<Self> {
-        PluginKind::ALL.into_iter().find(|kind| kind.interface() == name)
+        PluginKind::ALL
+            .into_iter()
+            .find(|kind| kind.interface() == name)
     }
 }
 

@@ -74,7 +74,11 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { actions: Actions::default(), abnormal_quantity_factor: 5, max_line_cases: None }
+        Config {
+            actions: Actions::default(),
+            abnormal_quantity_factor: 5,
+            max_line_cases: None,
+        }
     }
 }
 
@@ -84,8 +88,7 @@ impl Plugin for AntiDiversionChecks {
     type Config = Config;
     const NAME: &'static str = "anti-diversion";
     const VERSION: &'static str = "1.0.0";
-    const SUMMARY: &'static str =
-        "Region, territory, credit and abnormal-quantity checks, each mapped to allow, hold or reject.";
+    const SUMMARY: &'static str = "Region, territory, credit and abnormal-quantity checks, each mapped to allow, hold or reject.";
 
     fn validate(config: &Config) -> Vec<ConfigError> {
         let mut errors = Vec::new();
@@ -96,7 +99,10 @@ impl Plugin for AntiDiversionChecks {
             ));
         }
         if config.max_line_cases == Some(0) {
-            errors.push(ConfigError::new("/max_line_cases", "must be at least 1 (leave it out for no limit)"));
+            errors.push(ConfigError::new(
+                "/max_line_cases",
+                "must be at least 1 (leave it out for no limit)",
+            ));
         }
         errors
     }
@@ -115,7 +121,10 @@ impl Findings {
     }
 
     fn with(&self, action: Action) -> impl Iterator<Item = Reason> + '_ {
-        self.0.iter().filter(move |(a, _)| *a == action).map(|(_, r)| r.clone())
+        self.0
+            .iter()
+            .filter(move |(a, _)| *a == action)
+            .map(|(_, r)| r.clone())
     }
 }
 
@@ -143,10 +152,15 @@ impl AntiDiversion for AntiDiversionChecks {
             }
             seen.push(&line.sku);
             match input.products.iter().find(|p| p.sku == line.sku) {
-                None => {
-                    found.add(actions.unknown_sku, "unknown-sku", format!("SKU {} is not in the catalogue", line.sku))
-                }
-                Some(p) if !p.restricted_to_regions.is_empty() && !p.restricted_to_regions.contains(&dealer.region) => {
+                None => found.add(
+                    actions.unknown_sku,
+                    "unknown-sku",
+                    format!("SKU {} is not in the catalogue", line.sku),
+                ),
+                Some(p)
+                    if !p.restricted_to_regions.is_empty()
+                        && !p.restricted_to_regions.contains(&dealer.region) =>
+                {
                     found.add(
                         actions.region_restricted_sku,
                         "region-restricted-sku",
@@ -179,7 +193,11 @@ impl AntiDiversion for AntiDiversionChecks {
 
         // The input carries no prices: estimate the order at HQ base prices.
         let estimate = order.lines.iter().fold(0 as Fen, |sum, line| {
-            let unit = input.products.iter().find(|p| p.sku == line.sku).map_or(0, |p| p.base_price.max(0));
+            let unit = input
+                .products
+                .iter()
+                .find(|p| p.sku == line.sku)
+                .map_or(0, |p| p.base_price.max(0));
             sum.saturating_add(unit.saturating_mul(Fen::from(line.quantity)))
         });
         let exposure = dealer.outstanding_balance.saturating_add(estimate);
@@ -202,7 +220,10 @@ impl AntiDiversion for AntiDiversionChecks {
         let factor = u64::from(config.abnormal_quantity_factor);
         if usual == 0 {
             // A new dealer has no usual size to compare with.
-            debug(&format!("dealer {} has no usual order size; total-quantity check skipped", dealer.id));
+            debug(&format!(
+                "dealer {} has no usual order size; total-quantity check skipped",
+                dealer.id
+            ));
         } else if total > usual * factor {
             found.add(
                 actions.abnormal_quantity,
@@ -233,7 +254,12 @@ impl AntiDiversion for AntiDiversionChecks {
             Verdict::Allow
         };
         let codes: Vec<&str> = found.0.iter().map(|(_, r)| r.code.as_str()).collect();
-        info(&format!("order {}: {} [{}]", order.id, verdict_name(&verdict), codes.join(", ")));
+        info(&format!(
+            "order {}: {} [{}]",
+            order.id,
+            verdict_name(&verdict),
+            codes.join(", ")
+        ));
         Ok(verdict)
     }
 }

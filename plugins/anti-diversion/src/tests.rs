@@ -1,7 +1,9 @@
 //! Native tests of the anti-diversion checks.
 
 use super::*;
-use chanhost_sdk::{CustomerClass, Dealer, DealerTier, Order, OrderLine, OrderType, Product, Urgency};
+use chanhost_sdk::{
+    CustomerClass, Dealer, DealerTier, Order, OrderLine, OrderType, Product, Urgency,
+};
 
 fn product(sku: &str, base_price: Fen, restricted: &[&str]) -> Product {
     Product {
@@ -27,7 +29,11 @@ fn input() -> CheckInput {
             order_type: OrderType::Spot,
             urgency: Urgency::Normal,
             placed_at: 0,
-            lines: vec![OrderLine { line_no: 1, sku: "BJ-500".into(), quantity: 10 }],
+            lines: vec![OrderLine {
+                line_no: 1,
+                sku: "BJ-500".into(),
+                quantity: 10,
+            }],
         },
         dealer: Dealer {
             id: "d1".into(),
@@ -39,7 +45,10 @@ fn input() -> CheckInput {
             outstanding_balance: 1_000_000,
             usual_order_cases: 10,
         },
-        products: vec![product("BJ-500", 100_000, &[]), product("BJ-SOUTH", 50_000, &["r03", "r04"])],
+        products: vec![
+            product("BJ-500", 100_000, &[]),
+            product("BJ-SOUTH", 50_000, &["r03", "r04"]),
+        ],
     }
 }
 
@@ -50,7 +59,13 @@ fn check(json: &str, input: CheckInput) -> Verdict {
 
 /// "allow", or "hold:code,code" / "reject:code,code".
 fn outcome(verdict: &Verdict) -> String {
-    let codes = |reasons: &[Reason]| reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(",");
+    let codes = |reasons: &[Reason]| {
+        reasons
+            .iter()
+            .map(|r| r.code.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     match verdict {
         Verdict::Allow => "allow".into(),
         Verdict::Hold(r) => format!("hold:{}", codes(r)),
@@ -76,14 +91,25 @@ fn dealer_of_another_region_is_rejected() {
     input.order.region = "r02".into();
     let verdict = check("{}", input);
     assert_eq!(outcome(&verdict), "reject:dealer-region-mismatch");
-    assert_eq!(messages(&verdict)[0], "dealer d1 belongs to region r01 but ordered from region r02");
+    assert_eq!(
+        messages(&verdict)[0],
+        "dealer d1 belongs to region r01 but ordered from region r02"
+    );
 }
 
 #[test]
 fn region_restricted_skus_are_rejected_once_per_sku() {
     let mut input = input();
-    input.order.lines.push(OrderLine { line_no: 2, sku: "BJ-SOUTH".into(), quantity: 1 });
-    input.order.lines.push(OrderLine { line_no: 3, sku: "BJ-SOUTH".into(), quantity: 1 });
+    input.order.lines.push(OrderLine {
+        line_no: 2,
+        sku: "BJ-SOUTH".into(),
+        quantity: 1,
+    });
+    input.order.lines.push(OrderLine {
+        line_no: 3,
+        sku: "BJ-SOUTH".into(),
+        quantity: 1,
+    });
     let verdict = check("{}", input.clone());
     assert_eq!(outcome(&verdict), "reject:region-restricted-sku");
     assert_eq!(
@@ -100,7 +126,10 @@ fn unknown_skus_are_rejected_by_default() {
     let mut input = input();
     input.order.lines[0].sku = "NOPE".into();
     assert_eq!(outcome(&check("{}", input.clone())), "reject:unknown-sku");
-    assert_eq!(outcome(&check(r#"{"actions": {"unknown-sku": "allow"}}"#, input)), "allow");
+    assert_eq!(
+        outcome(&check(r#"{"actions": {"unknown-sku": "allow"}}"#, input)),
+        "allow"
+    );
 }
 
 #[test]
@@ -109,8 +138,14 @@ fn ship_to_outside_territory_rejects_or_holds() {
     input.order.ship_to = "r02".into();
     let verdict = check("{}", input.clone());
     assert_eq!(outcome(&verdict), "reject:ship-to-outside-territory");
-    assert_eq!(messages(&verdict)[0], "ship-to r02 is outside dealer d1's territory (r01, r01-hz)");
-    let verdict = check(r#"{"actions": {"ship-to-outside-territory": "hold"}}"#, input);
+    assert_eq!(
+        messages(&verdict)[0],
+        "ship-to r02 is outside dealer d1's territory (r01, r01-hz)"
+    );
+    let verdict = check(
+        r#"{"actions": {"ship-to-outside-territory": "hold"}}"#,
+        input,
+    );
     assert_eq!(outcome(&verdict), "hold:ship-to-outside-territory");
 }
 
@@ -129,8 +164,17 @@ fn credit_limit_is_estimated_at_base_prices() {
         messages(&verdict)[0],
         "outstanding ¥10,000.00 + this order ≈ ¥41,000.00 (at base prices) exceeds the credit limit ¥50,000.00 by ¥1,000.00"
     );
-    assert_eq!(outcome(&check(r#"{"actions": {"credit-limit": "reject"}}"#, input.clone())), "reject:credit-limit");
-    assert_eq!(outcome(&check(r#"{"actions": {"credit-limit": "ignore"}}"#, input)), "allow");
+    assert_eq!(
+        outcome(&check(
+            r#"{"actions": {"credit-limit": "reject"}}"#,
+            input.clone()
+        )),
+        "reject:credit-limit"
+    );
+    assert_eq!(
+        outcome(&check(r#"{"actions": {"credit-limit": "ignore"}}"#, input)),
+        "allow"
+    );
 }
 
 #[test]
@@ -142,8 +186,14 @@ fn abnormal_total_quantity_is_held() {
     input.order.lines[0].quantity = 100; // "10 typed as 100"
     let verdict = check("{}", input.clone());
     assert_eq!(outcome(&verdict), "hold:abnormal-quantity");
-    assert_eq!(messages(&verdict)[0], "100 cases is more than 5× the dealer's usual 10 cases per order");
-    assert_eq!(outcome(&check(r#"{"abnormal_quantity_factor": 10}"#, input.clone())), "allow");
+    assert_eq!(
+        messages(&verdict)[0],
+        "100 cases is more than 5× the dealer's usual 10 cases per order"
+    );
+    assert_eq!(
+        outcome(&check(r#"{"abnormal_quantity_factor": 10}"#, input.clone())),
+        "allow"
+    );
 
     // No order history: nothing to compare with.
     input.dealer.usual_order_cases = 0;
@@ -155,11 +205,25 @@ fn per_line_maximum_is_held() {
     let mut input = input();
     input.dealer.usual_order_cases = 1_000;
     input.dealer.credit_limit = i64::MAX;
-    input.order.lines.push(OrderLine { line_no: 2, sku: "BJ-500".into(), quantity: 25 });
-    input.order.lines.push(OrderLine { line_no: 3, sku: "BJ-500".into(), quantity: 30 });
+    input.order.lines.push(OrderLine {
+        line_no: 2,
+        sku: "BJ-500".into(),
+        quantity: 25,
+    });
+    input.order.lines.push(OrderLine {
+        line_no: 3,
+        sku: "BJ-500".into(),
+        quantity: 30,
+    });
     let verdict = check(r#"{"max_line_cases": 20}"#, input.clone());
-    assert_eq!(outcome(&verdict), "hold:abnormal-quantity,abnormal-quantity");
-    assert_eq!(messages(&verdict)[1], "line 3: 30 cases of BJ-500 exceeds the per-line maximum of 20");
+    assert_eq!(
+        outcome(&verdict),
+        "hold:abnormal-quantity,abnormal-quantity"
+    );
+    assert_eq!(
+        messages(&verdict)[1],
+        "line 3: 30 cases of BJ-500 exceeds the per-line maximum of 20"
+    );
     assert_eq!(outcome(&check("{}", input)), "allow");
 }
 
@@ -169,7 +233,11 @@ fn reject_lists_every_reject_reason_then_every_hold_reason() {
     input.order.region = "r02".into();
     input.order.ship_to = "r09".into();
     input.order.lines[0].quantity = 1_000;
-    input.order.lines.push(OrderLine { line_no: 2, sku: "BJ-SOUTH".into(), quantity: 1 });
+    input.order.lines.push(OrderLine {
+        line_no: 2,
+        sku: "BJ-SOUTH".into(),
+        quantity: 1,
+    });
     let verdict = check("{}", input.clone());
     assert_eq!(
         outcome(&verdict),
@@ -191,16 +259,21 @@ fn config_defaults_and_errors_with_paths() {
     assert_eq!(config.actions.credit_limit, Action::Hold);
     assert_eq!(config.actions.ship_to_outside_territory, Action::Reject);
 
-    let errors =
-        chanhost_sdk::parse_config::<AntiDiversionChecks>(r#"{"abnormal_quantity_factor": 0, "max_line_cases": 0}"#)
-            .unwrap_err();
+    let errors = chanhost_sdk::parse_config::<AntiDiversionChecks>(
+        r#"{"abnormal_quantity_factor": 0, "max_line_cases": 0}"#,
+    )
+    .unwrap_err();
     let paths: Vec<_> = errors.iter().map(|e| e.path.as_str()).collect();
     assert_eq!(paths, ["/abnormal_quantity_factor", "/max_line_cases"]);
 
-    let errors =
-        chanhost_sdk::parse_config::<AntiDiversionChecks>(r#"{"actions": {"credit-limit": "shout"}}"#).unwrap_err();
+    let errors = chanhost_sdk::parse_config::<AntiDiversionChecks>(
+        r#"{"actions": {"credit-limit": "shout"}}"#,
+    )
+    .unwrap_err();
     assert_eq!(errors[0].path, "/actions/credit-limit");
-    let errors =
-        chanhost_sdk::parse_config::<AntiDiversionChecks>(r#"{"actions": {"price-floor": "hold"}}"#).unwrap_err();
+    let errors = chanhost_sdk::parse_config::<AntiDiversionChecks>(
+        r#"{"actions": {"price-floor": "hold"}}"#,
+    )
+    .unwrap_err();
     assert!(errors[0].path.starts_with("/actions"), "{errors:?}");
 }

@@ -12,9 +12,18 @@ pub struct BundledPlugin {
 
 /// Every bundled plugin.
 pub const ALL: &[BundledPlugin] = &[
-    BundledPlugin { name: "anti-diversion", wasm: include_bytes!(env!("CHANHOST_PLUGIN_ANTI_DIVERSION")) },
-    BundledPlugin { name: "pricing-tiered", wasm: include_bytes!(env!("CHANHOST_PLUGIN_PRICING_TIERED")) },
-    BundledPlugin { name: "promotions", wasm: include_bytes!(env!("CHANHOST_PLUGIN_PROMOTIONS")) },
+    BundledPlugin {
+        name: "anti-diversion",
+        wasm: include_bytes!(env!("CHANHOST_PLUGIN_ANTI_DIVERSION")),
+    },
+    BundledPlugin {
+        name: "pricing-tiered",
+        wasm: include_bytes!(env!("CHANHOST_PLUGIN_PRICING_TIERED")),
+    },
+    BundledPlugin {
+        name: "promotions",
+        wasm: include_bytes!(env!("CHANHOST_PLUGIN_PROMOTIONS")),
+    },
     BundledPlugin {
         name: "sourcing-region-first",
         wasm: include_bytes!(env!("CHANHOST_PLUGIN_SOURCING_REGION_FIRST")),

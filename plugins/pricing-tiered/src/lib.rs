@@ -18,7 +18,11 @@ pub struct TierDiscounts {
 
 impl Default for TierDiscounts {
     fn default() -> Self {
-        TierDiscounts { strategic: 600, core: 300, standard: 0 }
+        TierDiscounts {
+            strategic: 600,
+            core: 300,
+            standard: 0,
+        }
     }
 }
 
@@ -49,7 +53,11 @@ impl Plugin for TieredPricing {
     fn validate(config: &Config) -> Vec<ConfigError> {
         let mut errors = Vec::new();
         let tiers = &config.tier_discount_bp;
-        for (name, bp) in [("strategic", tiers.strategic), ("core", tiers.core), ("standard", tiers.standard)] {
+        for (name, bp) in [
+            ("strategic", tiers.strategic),
+            ("core", tiers.core),
+            ("standard", tiers.standard),
+        ] {
             if !(0..=5_000).contains(&bp) {
                 errors.push(ConfigError::new(
                     format!("/tier_discount_bp/{name}"),
@@ -61,11 +69,17 @@ impl Plugin for TieredPricing {
             if !(0..=5_000).contains(&brk.discount_bp) {
                 errors.push(ConfigError::new(
                     format!("/quantity_breaks/{i}/discount_bp"),
-                    format!("discount must be 0..=5000 basis points, got {}", brk.discount_bp),
+                    format!(
+                        "discount must be 0..=5000 basis points, got {}",
+                        brk.discount_bp
+                    ),
                 ));
             }
             if brk.min_cases == 0 {
-                errors.push(ConfigError::new(format!("/quantity_breaks/{i}/min_cases"), "must be at least 1"));
+                errors.push(ConfigError::new(
+                    format!("/quantity_breaks/{i}/min_cases"),
+                    "must be at least 1",
+                ));
             }
             if i > 0 && brk.min_cases <= config.quantity_breaks[i - 1].min_cases {
                 errors.push(ConfigError::new(
@@ -90,9 +104,16 @@ impl Pricing for TieredPricing {
             .lines
             .iter()
             .map(|line| {
-                let ctx = input.prices.iter().find(|p| p.sku == line.sku).ok_or_else(|| {
-                    PluginError::new("no-price", format!("no price context for SKU {}", line.sku))
-                })?;
+                let ctx = input
+                    .prices
+                    .iter()
+                    .find(|p| p.sku == line.sku)
+                    .ok_or_else(|| {
+                        PluginError::new(
+                            "no-price",
+                            format!("no price context for SKU {}", line.sku),
+                        )
+                    })?;
                 let regional = apply_bp(ctx.base_price, ctx.region_adjustment_bp);
                 let mut price = apply_bp(regional, -tier_bp);
                 let mut why = format!(
@@ -104,10 +125,19 @@ impl Pricing for TieredPricing {
                     yuan(price),
                     tier_bp
                 );
-                let best_break = config.quantity_breaks.iter().rev().find(|b| line.quantity >= b.min_cases);
+                let best_break = config
+                    .quantity_breaks
+                    .iter()
+                    .rev()
+                    .find(|b| line.quantity >= b.min_cases);
                 if let Some(brk) = best_break {
                     price = apply_bp(price, -brk.discount_bp);
-                    why += &format!(" → ≥{} cases {} (−{} bp)", brk.min_cases, yuan(price), brk.discount_bp);
+                    why += &format!(
+                        " → ≥{} cases {} (−{} bp)",
+                        brk.min_cases,
+                        yuan(price),
+                        brk.discount_bp
+                    );
                 }
                 if price < ctx.floor {
                     price = ctx.floor;
@@ -116,7 +146,11 @@ impl Pricing for TieredPricing {
                     price = ctx.ceiling;
                     why += &format!(" → lowered to HQ ceiling {}", yuan(price));
                 }
-                Ok(PricedLine { line_no: line.line_no, unit_price: price, explanation: why })
+                Ok(PricedLine {
+                    line_no: line.line_no,
+                    unit_price: price,
+                    explanation: why,
+                })
             })
             .collect()
     }
@@ -140,7 +174,11 @@ mod tests {
                 order_type: OrderType::Spot,
                 urgency: Urgency::Normal,
                 placed_at: 0,
-                lines: vec![OrderLine { line_no: 1, sku: "BJ-500".into(), quantity }],
+                lines: vec![OrderLine {
+                    line_no: 1,
+                    sku: "BJ-500".into(),
+                    quantity,
+                }],
             },
             dealer: Dealer {
                 id: "d1".into(),
@@ -174,7 +212,11 @@ mod tests {
         let lines = TieredPricing::price(&config(), input(DealerTier::Core, 60, 500)).unwrap();
         // 1000.00 +5% = 1050.00, core −3% = 1018.50, ≥50 cases −2% = 998.13
         assert_eq!(lines[0].unit_price, 99_813);
-        assert!(lines[0].explanation.contains("≥50 cases"), "{}", lines[0].explanation);
+        assert!(
+            lines[0].explanation.contains("≥50 cases"),
+            "{}",
+            lines[0].explanation
+        );
     }
 
     #[test]
@@ -185,7 +227,8 @@ mod tests {
 
     #[test]
     fn never_leaves_the_hq_band() {
-        let lines = TieredPricing::price(&config(), input(DealerTier::Strategic, 500, -1000)).unwrap();
+        let lines =
+            TieredPricing::price(&config(), input(DealerTier::Strategic, 500, -1000)).unwrap();
         assert_eq!(lines[0].unit_price, 90_000);
         assert!(lines[0].explanation.contains("HQ floor"));
     }
@@ -197,9 +240,15 @@ mod tests {
         )
         .unwrap_err();
         let paths: Vec<_> = errors.iter().map(|e| e.path.as_str()).collect();
-        assert_eq!(paths, ["/tier_discount_bp/core", "/quantity_breaks/1/min_cases"]);
+        assert_eq!(
+            paths,
+            ["/tier_discount_bp/core", "/quantity_breaks/1/min_cases"]
+        );
 
-        let errors = chanhost_sdk::parse_config::<TieredPricing>(r#"{"quantity_breaks":[{"min_cases":"x"}]}"#).unwrap_err();
+        let errors = chanhost_sdk::parse_config::<TieredPricing>(
+            r#"{"quantity_breaks":[{"min_cases":"x"}]}"#,
+        )
+        .unwrap_err();
         assert_eq!(errors[0].path, "/quantity_breaks/0/min_cases");
     }
 }

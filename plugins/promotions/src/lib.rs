@@ -102,8 +102,7 @@ impl Plugin for Promotions {
     type Config = Config;
     const NAME: &'static str = "promotions";
     const VERSION: &'static str = "1.0.0";
-    const SUMMARY: &'static str =
-        "Spend thresholds, buy N get M and timed percent-off promotions, configured as data, stacked or grouped.";
+    const SUMMARY: &'static str = "Spend thresholds, buy N get M and timed percent-off promotions, configured as data, stacked or grouped.";
 
     fn validate(config: &Config) -> Vec<ConfigError> {
         let mut errors = Vec::new();
@@ -114,7 +113,10 @@ impl Plugin for Promotions {
             } else if let Some(first) = config.promotions[..i].iter().position(|q| q.id == p.id) {
                 errors.push(ConfigError::new(
                     at("id"),
-                    format!("duplicate promotion id `{}` (first at /promotions/{first})", p.id),
+                    format!(
+                        "duplicate promotion id `{}` (first at /promotions/{first})",
+                        p.id
+                    ),
                 ));
             }
             if p.group.as_deref().is_some_and(|g| g.trim().is_empty()) {
@@ -123,27 +125,42 @@ impl Plugin for Promotions {
             if let (Some(start), Some(end)) = (p.starts_at, p.ends_at)
                 && start >= end
             {
-                errors.push(ConfigError::new(at("ends_at"), format!("must be after starts_at ({start}), got {end}")));
+                errors.push(ConfigError::new(
+                    at("ends_at"),
+                    format!("must be after starts_at ({start}), got {end}"),
+                ));
             }
             for (field, values) in [("skus", &p.skus), ("categories", &p.categories)] {
                 for (k, v) in values.iter().enumerate() {
                     if v.trim().is_empty() {
-                        errors.push(ConfigError::new(format!("/promotions/{i}/{field}/{k}"), "must not be empty"));
+                        errors.push(ConfigError::new(
+                            format!("/promotions/{i}/{field}/{k}"),
+                            "must not be empty",
+                        ));
                     }
                 }
             }
             match &p.kind {
                 Kind::SpendThreshold { threshold, off, .. } => {
                     if *threshold <= 0 {
-                        errors
-                            .push(ConfigError::new(at("kind/threshold"), format!("must be positive, got {threshold}")));
+                        errors.push(ConfigError::new(
+                            at("kind/threshold"),
+                            format!("must be positive, got {threshold}"),
+                        ));
                     }
                     if *off <= 0 {
-                        errors.push(ConfigError::new(at("kind/off"), format!("must be positive, got {off}")));
+                        errors.push(ConfigError::new(
+                            at("kind/off"),
+                            format!("must be positive, got {off}"),
+                        ));
                     } else if off >= threshold && *threshold > 0 {
                         errors.push(ConfigError::new(
                             at("kind/off"),
-                            format!("must be less than the threshold {}, got {}", yuan(*threshold), yuan(*off)),
+                            format!(
+                                "must be less than the threshold {}, got {}",
+                                yuan(*threshold),
+                                yuan(*off)
+                            ),
                         ));
                     }
                 }
@@ -155,7 +172,10 @@ impl Plugin for Promotions {
                         errors.push(ConfigError::new(at("kind/get"), "must be at least 1"));
                     }
                     if gift_sku.as_deref().is_some_and(|s| s.trim().is_empty()) {
-                        errors.push(ConfigError::new(at("kind/gift_sku"), "must not be empty when set"));
+                        errors.push(ConfigError::new(
+                            at("kind/gift_sku"),
+                            "must not be empty when set",
+                        ));
                     }
                 }
                 Kind::PercentOff { percent_bp } => {
@@ -182,11 +202,17 @@ struct State {
 
 impl State {
     fn new(lines: &[PricedOrderLine]) -> Self {
-        State { net: lines.iter().map(|l| l.amount.max(0)).collect(), order_off: 0 }
+        State {
+            net: lines.iter().map(|l| l.amount.max(0)).collect(),
+            order_off: 0,
+        }
     }
 
     fn total(&self) -> Fen {
-        self.net.iter().fold(0, |sum: Fen, n| sum.saturating_add(*n)) - self.order_off
+        self.net
+            .iter()
+            .fold(0, |sum: Fen, n| sum.saturating_add(*n))
+            - self.order_off
     }
 }
 
@@ -198,7 +224,10 @@ impl Promotion for Promotions {
             .filter(|p| {
                 let on = in_window(p, input.order.placed_at) && for_tier(p, input.dealer.tier);
                 if !on {
-                    debug(&format!("{}: outside its window or not for this tier", p.id));
+                    debug(&format!(
+                        "{}: outside its window or not for this tier",
+                        p.id
+                    ));
                 }
                 on
             })
@@ -210,15 +239,25 @@ impl Promotion for Promotions {
             .copied()
             .filter(|p| {
                 let Some(group) = &p.group else { return true };
-                let value = |q: &PromotionRule| benefit(&evaluate(q, &input, &mut State::new(&input.lines)), &input);
+                let value = |q: &PromotionRule| {
+                    benefit(&evaluate(q, &input, &mut State::new(&input.lines)), &input)
+                };
                 let mine = value(p);
-                let beaten = in_force.iter().filter(|q| q.group.as_ref() == Some(group) && q.id != p.id).any(|q| {
-                    let theirs = value(q);
-                    // Ties go to whichever is listed first.
-                    theirs > mine || (theirs == mine && position(config, &q.id) < position(config, &p.id))
-                });
+                let beaten = in_force
+                    .iter()
+                    .filter(|q| q.group.as_ref() == Some(group) && q.id != p.id)
+                    .any(|q| {
+                        let theirs = value(q);
+                        // Ties go to whichever is listed first.
+                        theirs > mine
+                            || (theirs == mine && position(config, &q.id) < position(config, &p.id))
+                    });
                 if beaten {
-                    debug(&format!("{}: loses group `{group}` (worth {})", p.id, yuan(mine)));
+                    debug(&format!(
+                        "{}: loses group `{group}` (worth {})",
+                        p.id,
+                        yuan(mine)
+                    ));
                 }
                 !beaten
             })
@@ -230,7 +269,12 @@ impl Promotion for Promotions {
             for p in survivors.iter().filter(|p| phase_of(&p.kind) == phase) {
                 let given = evaluate(p, &input, &mut state);
                 if !given.is_empty() {
-                    info(&format!("{}: {} adjustment(s) worth {}", p.id, given.len(), yuan(benefit(&given, &input))));
+                    info(&format!(
+                        "{}: {} adjustment(s) worth {}",
+                        p.id,
+                        given.len(),
+                        yuan(benefit(&given, &input))
+                    ));
                 }
                 adjustments.extend(given);
             }
@@ -240,7 +284,11 @@ impl Promotion for Promotions {
 }
 
 fn position(config: &Config, id: &str) -> usize {
-    config.promotions.iter().position(|p| p.id == id).unwrap_or(usize::MAX)
+    config
+        .promotions
+        .iter()
+        .position(|p| p.id == id)
+        .unwrap_or(usize::MAX)
 }
 
 fn phase_of(kind: &Kind) -> u8 {
@@ -265,19 +313,33 @@ fn for_tier(p: &PromotionRule, tier: DealerTier) -> bool {
 }
 
 fn eligible(p: &PromotionRule, line: &PricedOrderLine, input: &PromotionInput) -> bool {
-    let category = input.products.iter().find(|prod| prod.sku == line.sku).map(|prod| prod.category.as_str());
+    let category = input
+        .products
+        .iter()
+        .find(|prod| prod.sku == line.sku)
+        .map(|prod| prod.category.as_str());
     (p.skus.is_empty() || p.skus.contains(&line.sku))
-        && (p.categories.is_empty() || category.is_some_and(|c| p.categories.iter().any(|x| x == c)))
+        && (p.categories.is_empty()
+            || category.is_some_and(|c| p.categories.iter().any(|x| x == c)))
 }
 
 /// The adjustments `p` gives on `state`, which it updates.
 fn evaluate(p: &PromotionRule, input: &PromotionInput, state: &mut State) -> Vec<Adjustment> {
     let label = p.name.as_deref().unwrap_or(&p.id);
-    let adjust = |kind, description: String| Adjustment { promotion_id: p.id.clone(), kind, description };
+    let adjust = |kind, description: String| Adjustment {
+        promotion_id: p.id.clone(),
+        kind,
+        description,
+    };
     let mut out = Vec::new();
     match &p.kind {
         Kind::PercentOff { percent_bp } => {
-            for (i, line) in input.lines.iter().enumerate().filter(|(_, l)| eligible(p, l, input)) {
+            for (i, line) in input
+                .lines
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| eligible(p, l, input))
+            {
                 let before = state.net[i];
                 let off = percent_of(before, *percent_bp as i32).clamp(0, before);
                 if off == 0 {
@@ -285,7 +347,10 @@ fn evaluate(p: &PromotionRule, input: &PromotionInput, state: &mut State) -> Vec
                 }
                 state.net[i] -= off;
                 out.push(adjust(
-                    AdjustmentKind::LineDiscount(LineDiscount { line_no: line.line_no, amount: off }),
+                    AdjustmentKind::LineDiscount(LineDiscount {
+                        line_no: line.line_no,
+                        amount: off,
+                    }),
                     format!(
                         "{label}: {} off line {} ({}) of {} = {}",
                         percent(*percent_bp),
@@ -297,7 +362,11 @@ fn evaluate(p: &PromotionRule, input: &PromotionInput, state: &mut State) -> Vec
                 ));
             }
         }
-        Kind::SpendThreshold { threshold, off, repeat } => {
+        Kind::SpendThreshold {
+            threshold,
+            off,
+            repeat,
+        } => {
             let spend = input
                 .lines
                 .iter()
@@ -323,7 +392,12 @@ fn evaluate(p: &PromotionRule, input: &PromotionInput, state: &mut State) -> Vec
                         yuan(wanted)
                     )
                 } else {
-                    format!("{label}: spend {} ≥ {} → {} off", yuan(spend), yuan(*threshold), yuan(wanted))
+                    format!(
+                        "{label}: spend {} ≥ {} → {} off",
+                        yuan(spend),
+                        yuan(*threshold),
+                        yuan(wanted)
+                    )
                 };
                 if given < wanted {
                     why += &format!(", capped at the {} that remains", yuan(given));
@@ -364,7 +438,13 @@ fn benefit(adjustments: &[Adjustment], input: &PromotionInput) -> Fen {
                     .iter()
                     .find(|l| l.sku == g.sku)
                     .map(|l| l.unit_price)
-                    .or_else(|| input.products.iter().find(|p| p.sku == g.sku).map(|p| p.base_price))
+                    .or_else(|| {
+                        input
+                            .products
+                            .iter()
+                            .find(|p| p.sku == g.sku)
+                            .map(|p| p.base_price)
+                    })
                     .unwrap_or(0);
                 unit.max(0).saturating_mul(Fen::from(g.quantity))
             }
@@ -377,7 +457,10 @@ fn percent(bp: u32) -> String {
     if bp.is_multiple_of(100) {
         format!("{}%", bp / 100)
     } else {
-        format!("{}.{:02}", bp / 100, bp % 100).trim_end_matches('0').to_string() + "%"
+        format!("{}.{:02}", bp / 100, bp % 100)
+            .trim_end_matches('0')
+            .to_string()
+            + "%"
     }
 }
 

@@ -36,7 +36,11 @@ fn input(lines: &[(&str, u32, i64)]) -> PromotionInput {
             placed_at: 1_000,
             lines: lines
                 .iter()
-                .map(|l| OrderLine { line_no: l.line_no, sku: l.sku.clone(), quantity: l.quantity })
+                .map(|l| OrderLine {
+                    line_no: l.line_no,
+                    sku: l.sku.clone(),
+                    quantity: l.quantity,
+                })
                 .collect(),
         },
         dealer: Dealer {
@@ -49,7 +53,11 @@ fn input(lines: &[(&str, u32, i64)]) -> PromotionInput {
             outstanding_balance: 0,
             usual_order_cases: 10,
         },
-        products: vec![product("BJ-500", "baijiu"), product("WINE-750", "wine"), product("GIFT", "merch")],
+        products: vec![
+            product("BJ-500", "baijiu"),
+            product("WINE-750", "wine"),
+            product("GIFT", "merch"),
+        ],
         subtotal: lines.iter().map(|l| l.amount).sum(),
         lines,
     }
@@ -80,18 +88,29 @@ fn summary(adjustments: &[Adjustment]) -> Vec<(String, String)> {
 }
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    list.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
 }
 
 const SPEND: &str = r#"{"id": "spend-10k", "kind": {"type": "spend_threshold", "threshold": 1000000, "off": 80000}}"#;
 
 #[test]
 fn spend_threshold_takes_money_off_the_order() {
-    let adjustments = apply(&format!(r#"{{"promotions": [{SPEND}]}}"#), input(&[("BJ-500", 12, 1000)]));
+    let adjustments = apply(
+        &format!(r#"{{"promotions": [{SPEND}]}}"#),
+        input(&[("BJ-500", 12, 1000)]),
+    );
     assert_eq!(summary(&adjustments), pairs(&[("spend-10k", "O:80000")]));
-    assert_eq!(adjustments[0].description, "spend-10k: spend ¥12,000.00 ≥ ¥10,000.00 → ¥800.00 off");
+    assert_eq!(
+        adjustments[0].description,
+        "spend-10k: spend ¥12,000.00 ≥ ¥10,000.00 → ¥800.00 off"
+    );
 
-    let adjustments = apply(&format!(r#"{{"promotions": [{SPEND}]}}"#), input(&[("BJ-500", 9, 1000)]));
+    let adjustments = apply(
+        &format!(r#"{{"promotions": [{SPEND}]}}"#),
+        input(&[("BJ-500", 9, 1000)]),
+    );
     assert!(adjustments.is_empty());
 }
 
@@ -101,7 +120,11 @@ fn repeating_spend_threshold_counts_every_full_threshold() {
         "kind": {"type": "spend_threshold", "threshold": 1000000, "off": 80000, "repeat": true}}]}"#;
     let adjustments = apply(json, input(&[("BJ-500", 25, 1000), ("WINE-750", 4, 1000)]));
     assert_eq!(summary(&adjustments), pairs(&[("every-10k", "O:160000")]));
-    assert!(adjustments[0].description.starts_with("每满万减800: spend ¥29,000.00, 2 × every ¥10,000.00"));
+    assert!(
+        adjustments[0]
+            .description
+            .starts_with("每满万减800: spend ¥29,000.00, 2 × every ¥10,000.00")
+    );
 }
 
 #[test]
@@ -109,8 +132,18 @@ fn buy_n_get_m_gives_free_goods_per_line() {
     let json = r#"{"promotions": [
         {"id": "b10g2", "skus": ["BJ-500"], "kind": {"type": "buy_n_get_m", "buy": 10, "get": 2}},
         {"id": "wine-gift", "skus": ["WINE-750"], "kind": {"type": "buy_n_get_m", "buy": 5, "get": 1, "gift_sku": "GIFT"}}]}"#;
-    let adjustments = apply(json, input(&[("BJ-500", 25, 1000), ("WINE-750", 11, 300), ("BJ-500", 9, 1000)]));
-    assert_eq!(summary(&adjustments), pairs(&[("b10g2", "FBJ-500:4"), ("wine-gift", "FGIFT:2")]));
+    let adjustments = apply(
+        json,
+        input(&[
+            ("BJ-500", 25, 1000),
+            ("WINE-750", 11, 300),
+            ("BJ-500", 9, 1000),
+        ]),
+    );
+    assert_eq!(
+        summary(&adjustments),
+        pairs(&[("b10g2", "FBJ-500:4"), ("wine-gift", "FGIFT:2")])
+    );
     assert_eq!(
         adjustments[1].description,
         "wine-gift: buy 5 get 1: line 2 ordered 11 cases of WINE-750 → 2 cases of GIFT free"
@@ -124,11 +157,20 @@ fn percent_off_applies_inside_its_window_only() {
     let mut order = input(&[("BJ-500", 3, 1000), ("WINE-750", 1, 299)]);
     let adjustments = apply(json, order.clone());
     // 5.5% of ¥3,000.00 and of ¥299.00 (16.445 → 16.45).
-    assert_eq!(summary(&adjustments), pairs(&[("flash", "L1:16500"), ("flash", "L2:1645")]));
-    assert_eq!(adjustments[0].description, "flash: 5.5% off line 1 (BJ-500) of ¥3,000.00 = ¥165.00");
+    assert_eq!(
+        summary(&adjustments),
+        pairs(&[("flash", "L1:16500"), ("flash", "L2:1645")])
+    );
+    assert_eq!(
+        adjustments[0].description,
+        "flash: 5.5% off line 1 (BJ-500) of ¥3,000.00 = ¥165.00"
+    );
     for placed_at in [999, 2000] {
         order.order.placed_at = placed_at;
-        assert!(apply(json, order.clone()).is_empty(), "placed at {placed_at}");
+        assert!(
+            apply(json, order.clone()).is_empty(),
+            "placed at {placed_at}"
+        );
     }
 }
 
@@ -141,7 +183,10 @@ fn spend_threshold_sees_the_subtotal_after_line_discounts() {
     let adjustments = apply(&json, input(&[("BJ-500", 11, 1000)]));
     assert_eq!(summary(&adjustments), pairs(&[("ten", "L1:110000")]));
     let adjustments = apply(&json, input(&[("BJ-500", 12, 1000)]));
-    assert_eq!(summary(&adjustments), pairs(&[("ten", "L1:120000"), ("spend-10k", "O:80000")]));
+    assert_eq!(
+        summary(&adjustments),
+        pairs(&[("ten", "L1:120000"), ("spend-10k", "O:80000")])
+    );
 }
 
 #[test]
@@ -153,13 +198,19 @@ fn exclusive_group_keeps_the_best_for_the_dealer() {
         {"id": "other", "kind": {"type": "buy_n_get_m", "buy": 6, "get": 1, "gift_sku": "GIFT"}}]}"#;
     // ¥12,000: 5% = ¥600, 满减 = ¥800, 1 free case = ¥1,000.
     let adjustments = apply(json, input(&[("BJ-500", 12, 1000)]));
-    assert_eq!(summary(&adjustments), pairs(&[("gift", "FBJ-500:1"), ("other", "FGIFT:2")]));
+    assert_eq!(
+        summary(&adjustments),
+        pairs(&[("gift", "FBJ-500:1"), ("other", "FGIFT:2")])
+    );
     // ¥24,000: 5% = ¥1,200 and 满减 ¥800 lose to one free case at ¥2,000.
     let adjustments = apply(json, input(&[("BJ-500", 12, 2000)]));
     assert_eq!(summary(&adjustments)[0].0, "gift");
     // 11 cases: no free case; 5% of ¥22,000 = ¥1,100 beats ¥800.
     let adjustments = apply(json, input(&[("BJ-500", 11, 2000)]));
-    assert_eq!(summary(&adjustments), pairs(&[("five", "L1:110000"), ("other", "FGIFT:1")]));
+    assert_eq!(
+        summary(&adjustments),
+        pairs(&[("five", "L1:110000"), ("other", "FGIFT:1")])
+    );
 }
 
 #[test]
@@ -178,16 +229,28 @@ fn filters_by_sku_category_and_tier() {
         {"id": "strategic", "tiers": ["strategic"], "kind": {"type": "percent_off", "percent_bp": 1000}},
         {"id": "core-bj", "tiers": ["core", "standard"], "skus": ["BJ-500"],
          "kind": {"type": "spend_threshold", "threshold": 300000, "off": 10000}}]}"#;
-    let mut order = input(&[("BJ-500", 2, 1000), ("WINE-750", 10, 100), ("UNKNOWN", 1, 100)]);
+    let mut order = input(&[
+        ("BJ-500", 2, 1000),
+        ("WINE-750", 10, 100),
+        ("UNKNOWN", 1, 100),
+    ]);
     // The ¥1,000 of wine does not count towards the BJ-500 threshold.
-    assert_eq!(summary(&apply(json, order.clone())), pairs(&[("wine", "L2:10000")]));
+    assert_eq!(
+        summary(&apply(json, order.clone())),
+        pairs(&[("wine", "L2:10000")])
+    );
     order.lines[0].quantity = 3;
     order.lines[0].amount = 300_000;
     order.dealer.tier = DealerTier::Strategic;
     let got = summary(&apply(json, order));
     assert_eq!(
         got,
-        pairs(&[("wine", "L2:10000"), ("strategic", "L1:30000"), ("strategic", "L2:9000"), ("strategic", "L3:1000")])
+        pairs(&[
+            ("wine", "L2:10000"),
+            ("strategic", "L1:30000"),
+            ("strategic", "L2:9000"),
+            ("strategic", "L3:1000")
+        ])
     );
 }
 
@@ -201,8 +264,20 @@ fn discounts_never_take_the_order_below_zero() {
     let order = input(&[("BJ-500", 1, 1000)]);
     let adjustments = apply(json, order.clone());
     // ¥1,000 → ¥100 → ¥10; s1 wants 10 × ¥0.99 = ¥9.90; s2 gets the ¥0.10 left.
-    assert_eq!(summary(&adjustments), pairs(&[("a", "L1:90000"), ("b", "L1:9000"), ("s1", "O:990"), ("s2", "O:10")]));
-    assert!(adjustments[3].description.ends_with("capped at the ¥0.10 that remains"));
+    assert_eq!(
+        summary(&adjustments),
+        pairs(&[
+            ("a", "L1:90000"),
+            ("b", "L1:9000"),
+            ("s1", "O:990"),
+            ("s2", "O:10")
+        ])
+    );
+    assert!(
+        adjustments[3]
+            .description
+            .ends_with("capped at the ¥0.10 that remains")
+    );
     let off: i64 = adjustments
         .iter()
         .map(|a| match &a.kind {
@@ -251,7 +326,11 @@ fn rejects_bad_configs_with_paths() {
             "/promotions/4/kind/off",
         ]
     );
-    assert!(errors[2].message.contains("duplicate promotion id `x`"), "{}", errors[2].message);
+    assert!(
+        errors[2].message.contains("duplicate promotion id `x`"),
+        "{}",
+        errors[2].message
+    );
 
     for bad in [
         r#"{"promotions": [{"id": "a", "kind": {"type": "coupon"}}]}"#,
@@ -260,7 +339,10 @@ fn rejects_bad_configs_with_paths() {
         r#"{"promotions": [{"id": "a", "tiers": ["gold"], "kind": {"type": "percent_off", "percent_bp": 5}}]}"#,
     ] {
         let errors = chanhost_sdk::parse_config::<Promotions>(bad).unwrap_err();
-        assert!(errors[0].path.starts_with("/promotions/0"), "{bad}: {errors:?}");
+        assert!(
+            errors[0].path.starts_with("/promotions/0"),
+            "{bad}: {errors:?}"
+        );
     }
 }
 
@@ -275,7 +357,14 @@ fn percent_formatting() {
 #[test]
 fn schema_describes_the_three_kinds() {
     let schema = chanhost_sdk::serde_json::to_string(&schemars::schema_for!(Config)).unwrap();
-    for name in ["spend_threshold", "buy_n_get_m", "percent_off", "percent_bp", "gift_sku", "starts_at"] {
+    for name in [
+        "spend_threshold",
+        "buy_n_get_m",
+        "percent_off",
+        "percent_bp",
+        "gift_sku",
+        "starts_at",
+    ] {
         assert!(schema.contains(name), "{name} missing from {schema}");
     }
 }

@@ -40,11 +40,31 @@ macro_rules! world {
     };
 }
 
-world!("anti-diversion", anti_diversion, "chanhost:policy/anti-diversion-plugin@0.1.0",
-    "__export_anti_diversion_world", "chanhost_sdk::bindings::anti_diversion");
-world!("pricing", pricing, "chanhost:policy/pricing-plugin@0.1.0",
-    "__export_pricing_world", "chanhost_sdk::bindings::pricing");
-world!("promotion", promotion, "chanhost:policy/promotion-plugin@0.1.0",
-    "__export_promotion_world", "chanhost_sdk::bindings::promotion");
-world!("sourcing", sourcing, "chanhost:policy/sourcing-plugin@0.1.0",
-    "__export_sourcing_world", "chanhost_sdk::bindings::sourcing");
+world!(
+    "anti-diversion",
+    anti_diversion,
+    "chanhost:policy/anti-diversion-plugin@0.1.0",
+    "__export_anti_diversion_world",
+    "chanhost_sdk::bindings::anti_diversion"
+);
+world!(
+    "pricing",
+    pricing,
+    "chanhost:policy/pricing-plugin@0.1.0",
+    "__export_pricing_world",
+    "chanhost_sdk::bindings::pricing"
+);
+world!(
+    "promotion",
+    promotion,
+    "chanhost:policy/promotion-plugin@0.1.0",
+    "__export_promotion_world",
+    "chanhost_sdk::bindings::promotion"
+);
+world!(
+    "sourcing",
+    sourcing,
+    "chanhost:policy/sourcing-plugin@0.1.0",
+    "__export_sourcing_world",
+    "chanhost_sdk::bindings::sourcing"
+);

@@ -22,7 +22,11 @@ pub fn parse_config<P: Plugin>(json: &str) -> Result<P::Config, Vec<ConfigError>
         vec![ConfigError::new(path, err.into_inner().to_string())]
     })?;
     let problems = P::validate(&config);
-    if problems.is_empty() { Ok(config) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(problems)
+    }
 }
 
 /// `promotions[2].threshold` → `/promotions/2/threshold`.
@@ -75,8 +79,10 @@ pub fn with_config<P: Plugin, R>(
         Some(config) => config,
         None => {
             let config = Rc::new(parse_config::<P>(json).map_err(|errors| {
-                let detail: Vec<String> =
-                    errors.iter().map(|e| format!("{}: {}", e.path, e.message)).collect();
+                let detail: Vec<String> = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.path, e.message))
+                    .collect();
                 PluginError::new("invalid-config", detail.join("; "))
             })?);
             PARSED.set(Some((json.to_string(), config.clone() as Rc<dyn Any>)));

@@ -73,21 +73,30 @@ pub trait Plugin {
 impl PluginError {
     /// A plugin error with a stable code and a message for a person.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        PluginError { code: code.into(), message: message.into() }
+        PluginError {
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 
 impl Reason {
     /// A reason with a stable code and a message for a person.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Reason { code: code.into(), message: message.into() }
+        Reason {
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 
 impl ConfigError {
     /// A configuration problem at `path` (JSON pointer, e.g. `/rules/0/min`).
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigError { path: path.into(), message: message.into() }
+        ConfigError {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -199,9 +208,17 @@ macro_rules! __export_plugin {
 #[macro_export]
 macro_rules! export_anti_diversion {
     ($plugin:ty) => {
-        $crate::__export_plugin!($plugin, AntiDiversion, anti_diversion, anti_diversion,
-            AntiDiversion, check, $crate::anti_diversion::CheckInput,
-            $crate::anti_diversion::Verdict, __export_anti_diversion_world);
+        $crate::__export_plugin!(
+            $plugin,
+            AntiDiversion,
+            anti_diversion,
+            anti_diversion,
+            AntiDiversion,
+            check,
+            $crate::anti_diversion::CheckInput,
+            $crate::anti_diversion::Verdict,
+            __export_anti_diversion_world
+        );
     };
 }
 
@@ -210,9 +227,17 @@ macro_rules! export_anti_diversion {
 #[macro_export]
 macro_rules! export_pricing {
     ($plugin:ty) => {
-        $crate::__export_plugin!($plugin, Pricing, pricing, pricing, Pricing, price,
-            $crate::pricing::PricingInput, Vec<$crate::pricing::PricedLine>,
-            __export_pricing_world);
+        $crate::__export_plugin!(
+            $plugin,
+            Pricing,
+            pricing,
+            pricing,
+            Pricing,
+            price,
+            $crate::pricing::PricingInput,
+            Vec<$crate::pricing::PricedLine>,
+            __export_pricing_world
+        );
     };
 }
 
@@ -221,9 +246,17 @@ macro_rules! export_pricing {
 #[macro_export]
 macro_rules! export_promotion {
     ($plugin:ty) => {
-        $crate::__export_plugin!($plugin, Promotion, promotion, promotion, Promotion, apply,
-            $crate::promotion::PromotionInput, Vec<$crate::promotion::Adjustment>,
-            __export_promotion_world);
+        $crate::__export_plugin!(
+            $plugin,
+            Promotion,
+            promotion,
+            promotion,
+            Promotion,
+            apply,
+            $crate::promotion::PromotionInput,
+            Vec<$crate::promotion::Adjustment>,
+            __export_promotion_world
+        );
     };
 }
 
@@ -232,8 +265,16 @@ macro_rules! export_promotion {
 #[macro_export]
 macro_rules! export_sourcing {
     ($plugin:ty) => {
-        $crate::__export_plugin!($plugin, Sourcing, sourcing, sourcing, Sourcing, source,
-            $crate::sourcing::SourcingInput, $crate::sourcing::SourcingPlan,
-            __export_sourcing_world);
+        $crate::__export_plugin!(
+            $plugin,
+            Sourcing,
+            sourcing,
+            sourcing,
+            Sourcing,
+            source,
+            $crate::sourcing::SourcingInput,
+            $crate::sourcing::SourcingPlan,
+            __export_sourcing_world
+        );
     };
 }

@@ -11,7 +11,11 @@ pub fn apply_bp(amount: Fen, bp: i32) -> Fen {
 /// `bp` basis points of `amount`, rounded half away from zero.
 pub fn percent_of(amount: Fen, bp: i32) -> Fen {
     let product = i128::from(amount) * i128::from(bp);
-    let rounded = if product >= 0 { (product + 5_000) / 10_000 } else { (product - 5_000) / 10_000 };
+    let rounded = if product >= 0 {
+        (product + 5_000) / 10_000
+    } else {
+        (product - 5_000) / 10_000
+    };
     rounded as Fen
 }
 

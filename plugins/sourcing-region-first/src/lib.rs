@@ -14,7 +14,8 @@
 
 use chanhost_sdk::log::{debug, info};
 use chanhost_sdk::sourcing::{
-    Allocation, Backorder, ProductionAlert, Signal, Sourcing, SourcingInput, SourcingPlan, TransferSuggestion,
+    Allocation, Backorder, ProductionAlert, Signal, Sourcing, SourcingInput, SourcingPlan,
+    TransferSuggestion,
 };
 use chanhost_sdk::{ConfigError, CustomerClass, Plugin, PluginError, Urgency, WarehouseLevel};
 use schemars::JsonSchema;
@@ -58,7 +59,14 @@ pub struct PriorityWeights {
 
 impl Default for PriorityWeights {
     fn default() -> Self {
-        PriorityWeights { key_account: 300, dealer: 200, shop: 100, restaurant: 100, expedited: 50, new_product: 20 }
+        PriorityWeights {
+            key_account: 300,
+            dealer: 200,
+            shop: 100,
+            restaurant: 100,
+            expedited: 50,
+            new_product: 20,
+        }
     }
 }
 
@@ -105,26 +113,37 @@ impl Plugin for RegionFirst {
     type Config = Config;
     const NAME: &'static str = "sourcing-region-first";
     const VERSION: &'static str = "1.0.0";
-    const SUMMARY: &'static str =
-        "Own region first, then neighbours by rank; splits lines, backorders the rest, flags production and transfers.";
+    const SUMMARY: &'static str = "Own region first, then neighbours by rank; splits lines, backorders the rest, flags production and transfers.";
 
     fn validate(config: &Config) -> Vec<ConfigError> {
         let mut errors = Vec::new();
         if !(1..=32).contains(&config.max_split) {
-            errors.push(ConfigError::new("/max_split", format!("must be 1..=32, got {}", config.max_split)));
+            errors.push(ConfigError::new(
+                "/max_split",
+                format!("must be 1..=32, got {}", config.max_split),
+            ));
         }
         if config.source_levels.is_empty() {
-            errors.push(ConfigError::new("/source_levels", "at least one warehouse level must be allowed"));
+            errors.push(ConfigError::new(
+                "/source_levels",
+                "at least one warehouse level must be allowed",
+            ));
         }
         for (i, level) in config.source_levels.iter().enumerate() {
             if config.source_levels[..i].contains(level) {
-                errors.push(ConfigError::new(format!("/source_levels/{i}"), format!("{level:?} is listed twice")));
+                errors.push(ConfigError::new(
+                    format!("/source_levels/{i}"),
+                    format!("{level:?} is listed twice"),
+                ));
             }
         }
         if config.production_alert_threshold_bp > 100_000 {
             errors.push(ConfigError::new(
                 "/production_alert_threshold_bp",
-                format!("must be 0..=100000 basis points, got {}", config.production_alert_threshold_bp),
+                format!(
+                    "must be 0..=100000 basis points, got {}",
+                    config.production_alert_threshold_bp
+                ),
             ));
         }
         for (name, days) in [
@@ -132,7 +151,10 @@ impl Plugin for RegionFirst {
             ("new_product_lead_days", config.new_product_lead_days),
         ] {
             if !(1..=365).contains(&days) {
-                errors.push(ConfigError::new(format!("/{name}"), format!("must be 1..=365 days, got {days}")));
+                errors.push(ConfigError::new(
+                    format!("/{name}"),
+                    format!("must be 1..=365 days, got {days}"),
+                ));
             }
         }
         let w = &config.priority;
@@ -146,8 +168,10 @@ impl Plugin for RegionFirst {
         ] {
             // Keeps the sum of three weights far from u32::MAX.
             if points > 1_000_000 {
-                errors
-                    .push(ConfigError::new(format!("/priority/{name}"), format!("must be 0..=1000000, got {points}")));
+                errors.push(ConfigError::new(
+                    format!("/priority/{name}"),
+                    format!("must be 0..=1000000, got {points}"),
+                ));
             }
         }
         errors
@@ -164,7 +188,10 @@ struct Pool<'a> {
 
 impl<'a> Pool<'a> {
     fn left(&self, sku: &str) -> u32 {
-        self.left.iter().find(|(s, _)| *s == sku).map_or(0, |(_, n)| *n)
+        self.left
+            .iter()
+            .find(|(s, _)| *s == sku)
+            .map_or(0, |(_, n)| *n)
     }
 
     fn take(&mut self, sku: &str, quantity: u32) {
@@ -181,7 +208,11 @@ impl Sourcing for RegionFirst {
             .warehouses
             .iter()
             .filter(|w| config.source_levels.iter().any(|l| l.matches(w.level)))
-            .filter(|w| config.max_neighbour_rank.is_none_or(|max| w.neighbour_rank <= max))
+            .filter(|w| {
+                config
+                    .max_neighbour_rank
+                    .is_none_or(|max| w.neighbour_rank <= max)
+            })
             .map(|w| {
                 let mut left: Vec<(&str, u32)> = Vec::new();
                 for s in &w.stock {
@@ -190,7 +221,11 @@ impl Sourcing for RegionFirst {
                         None => left.push((&s.sku, s.available)),
                     }
                 }
-                Pool { id: &w.id, rank: w.neighbour_rank, left }
+                Pool {
+                    id: &w.id,
+                    rank: w.neighbour_rank,
+                    left,
+                }
             })
             .collect();
 
@@ -200,8 +235,10 @@ impl Sourcing for RegionFirst {
             match demand.iter_mut().find(|(sku, _, _)| *sku == line.sku) {
                 Some((_, d, _)) => *d = d.saturating_add(line.quantity),
                 None => {
-                    let own: u32 =
-                        pools.iter().filter(|p| p.rank == 0).fold(0u32, |sum, p| sum.saturating_add(p.left(&line.sku)));
+                    let own: u32 = pools
+                        .iter()
+                        .filter(|p| p.rank == 0)
+                        .fold(0u32, |sum, p| sum.saturating_add(p.left(&line.sku)));
                     demand.push((&line.sku, line.quantity, own));
                 }
             }
@@ -211,10 +248,15 @@ impl Sourcing for RegionFirst {
         let mut backorders: Vec<Backorder> = Vec::new();
         for line in &order.lines {
             let mut need = line.quantity;
-            let mut candidates: Vec<usize> = (0..pools.len()).filter(|&i| pools[i].left(&line.sku) > 0).collect();
+            let mut candidates: Vec<usize> = (0..pools.len())
+                .filter(|&i| pools[i].left(&line.sku) > 0)
+                .collect();
             candidates.sort_by(|&a, &b| {
                 let (a, b) = (&pools[a], &pools[b]);
-                a.rank.cmp(&b.rank).then(b.left(&line.sku).cmp(&a.left(&line.sku))).then(a.id.cmp(b.id))
+                a.rank
+                    .cmp(&b.rank)
+                    .then(b.left(&line.sku).cmp(&a.left(&line.sku)))
+                    .then(a.id.cmp(b.id))
             });
             for &i in candidates.iter().take(config.max_split as usize) {
                 if need == 0 {
@@ -224,28 +266,46 @@ impl Sourcing for RegionFirst {
                 let take = need.min(pool.left(&line.sku));
                 pool.take(&line.sku, take);
                 need -= take;
-                debug(&format!("line {}: {} × {} from {} (rank {})", line.line_no, take, line.sku, pool.id, pool.rank));
+                debug(&format!(
+                    "line {}: {} × {} from {} (rank {})",
+                    line.line_no, take, line.sku, pool.id, pool.rank
+                ));
                 // One allocation per warehouse and SKU: one shipment per warehouse.
-                match allocations.iter_mut().find(|(a, _)| a.warehouse_id == pool.id && a.sku == line.sku) {
+                match allocations
+                    .iter_mut()
+                    .find(|(a, _)| a.warehouse_id == pool.id && a.sku == line.sku)
+                {
                     Some((a, _)) => a.quantity += take,
                     None => allocations.push((
-                        Allocation { warehouse_id: pool.id.to_string(), sku: line.sku.clone(), quantity: take },
+                        Allocation {
+                            warehouse_id: pool.id.to_string(),
+                            sku: line.sku.clone(),
+                            quantity: take,
+                        },
                         pool.rank,
                     )),
                 }
             }
             if need > 0 {
-                debug(&format!("line {}: {} × {} backordered", line.line_no, need, line.sku));
+                debug(&format!(
+                    "line {}: {} × {} backordered",
+                    line.line_no, need, line.sku
+                ));
                 match backorders.iter_mut().find(|b| b.sku == line.sku) {
                     Some(b) => b.quantity = b.quantity.saturating_add(need),
-                    None => backorders.push(Backorder { sku: line.sku.clone(), quantity: need }),
+                    None => backorders.push(Backorder {
+                        sku: line.sku.clone(),
+                        quantity: need,
+                    }),
                 }
             }
         }
 
         if !config.allow_backorder && !backorders.is_empty() {
-            let short: Vec<String> =
-                backorders.iter().map(|b| format!("{} short {} cases", b.sku, b.quantity)).collect();
+            let short: Vec<String> = backorders
+                .iter()
+                .map(|b| format!("{} short {} cases", b.sku, b.quantity))
+                .collect();
             return Err(PluginError::new(
                 "insufficient-stock",
                 format!(
@@ -261,7 +321,11 @@ impl Sourcing for RegionFirst {
         for &(sku, demand, available) in &demand {
             let margin = 10_000 + u64::from(config.production_alert_threshold_bp);
             if demand > available && u64::from(demand) * 10_000 >= u64::from(available) * margin {
-                let lead = if new_product(sku) { config.new_product_lead_days } else { config.production_lead_days };
+                let lead = if new_product(sku) {
+                    config.new_product_lead_days
+                } else {
+                    config.production_lead_days
+                };
                 signals.push(Signal::ProductionAlert(ProductionAlert {
                     sku: sku.to_string(),
                     region: order.region.clone(),
@@ -303,7 +367,11 @@ impl Sourcing for RegionFirst {
 }
 
 /// Supply priority and a sentence per contribution.
-fn priority(config: &Config, input: &SourcingInput, new_product: &dyn Fn(&str) -> bool) -> (u32, Vec<String>) {
+fn priority(
+    config: &Config,
+    input: &SourcingInput,
+    new_product: &dyn Fn(&str) -> bool,
+) -> (u32, Vec<String>) {
     let w = &config.priority;
     let (class, points) = match input.dealer.class {
         CustomerClass::KeyAccount => ("key-account", w.key_account),
@@ -325,7 +393,11 @@ fn priority(config: &Config, input: &SourcingInput, new_product: &dyn Fn(&str) -
     }
     if !new_skus.is_empty() {
         total += w.new_product;
-        reasons.push(format!("new product in order ({}): +{}", new_skus.join(", "), w.new_product));
+        reasons.push(format!(
+            "new product in order ({}): +{}",
+            new_skus.join(", "),
+            w.new_product
+        ));
     }
     (total, reasons)
 }

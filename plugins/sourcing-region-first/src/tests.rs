@@ -10,7 +10,13 @@ fn wh(id: &str, rank: u32, level: WarehouseLevel, stock: &[(&str, u32)]) -> Ware
         region: format!("region-of-{id}"),
         level,
         neighbour_rank: rank,
-        stock: stock.iter().map(|(sku, n)| StockLevel { sku: (*sku).into(), available: *n }).collect(),
+        stock: stock
+            .iter()
+            .map(|(sku, n)| StockLevel {
+                sku: (*sku).into(),
+                available: *n,
+            })
+            .collect(),
     }
 }
 
@@ -39,7 +45,11 @@ fn input(lines: &[(&str, u32)], warehouses: Vec<Warehouse>) -> SourcingInput {
             lines: lines
                 .iter()
                 .enumerate()
-                .map(|(i, (sku, q))| OrderLine { line_no: i as u32 + 1, sku: (*sku).into(), quantity: *q })
+                .map(|(i, (sku, q))| OrderLine {
+                    line_no: i as u32 + 1,
+                    sku: (*sku).into(),
+                    quantity: *q,
+                })
                 .collect(),
         },
         dealer: Dealer {
@@ -62,20 +72,35 @@ fn config(json: &str) -> Config {
 }
 
 fn allocs(plan: &SourcingPlan) -> Vec<(&str, &str, u32)> {
-    plan.allocations.iter().map(|a| (a.warehouse_id.as_str(), a.sku.as_str(), a.quantity)).collect()
+    plan.allocations
+        .iter()
+        .map(|a| (a.warehouse_id.as_str(), a.sku.as_str(), a.quantity))
+        .collect()
 }
 
 fn alerts(plan: &SourcingPlan) -> Vec<&ProductionAlert> {
-    plan.signals.iter().filter_map(|s| if let Signal::ProductionAlert(a) = s { Some(a) } else { None }).collect()
+    plan.signals
+        .iter()
+        .filter_map(|s| {
+            if let Signal::ProductionAlert(a) = s {
+                Some(a)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn transfers(plan: &SourcingPlan) -> Vec<(&str, &str, &str, u32)> {
     plan.signals
         .iter()
         .filter_map(|s| match s {
-            Signal::TransferSuggestion(t) => {
-                Some((t.sku.as_str(), t.from_warehouse.as_str(), t.to_region.as_str(), t.quantity))
-            }
+            Signal::TransferSuggestion(t) => Some((
+                t.sku.as_str(),
+                t.from_warehouse.as_str(),
+                t.to_region.as_str(),
+                t.quantity,
+            )),
             _ => None,
         })
         .collect()
@@ -89,7 +114,10 @@ fn own_region_covers_the_order() {
         &config("{}"),
         input(
             &[("BJ-500", 40)],
-            vec![wh("own", 0, Region, &[("BJ-500", 100)]), wh("nb", 1, Region, &[("BJ-500", 500)])],
+            vec![
+                wh("own", 0, Region, &[("BJ-500", 100)]),
+                wh("nb", 1, Region, &[("BJ-500", 500)]),
+            ],
         ),
     )
     .unwrap();
@@ -106,7 +134,14 @@ fn within_a_rank_most_stock_first_then_id() {
         wh("c", 0, Region, &[("BJ-500", 50)]),
     ];
     let plan = RegionFirst::source(&config("{}"), input(&[("BJ-500", 100)], warehouses)).unwrap();
-    assert_eq!(allocs(&plan), [("c", "BJ-500", 50), ("a", "BJ-500", 30), ("b", "BJ-500", 20)]);
+    assert_eq!(
+        allocs(&plan),
+        [
+            ("c", "BJ-500", 50),
+            ("a", "BJ-500", 30),
+            ("b", "BJ-500", 20)
+        ]
+    );
 }
 
 #[test]
@@ -117,11 +152,29 @@ fn neighbours_by_rank_with_transfer_suggestions() {
         wh("own", 0, Region, &[("BJ-500", 50)]),
     ];
     let plan = RegionFirst::source(&config("{}"), input(&[("BJ-500", 100)], warehouses)).unwrap();
-    assert_eq!(allocs(&plan), [("own", "BJ-500", 50), ("near", "BJ-500", 20), ("far", "BJ-500", 30)]);
-    assert_eq!(transfers(&plan), [("BJ-500", "near", "r01", 20), ("BJ-500", "far", "r01", 30)]);
+    assert_eq!(
+        allocs(&plan),
+        [
+            ("own", "BJ-500", 50),
+            ("near", "BJ-500", 20),
+            ("far", "BJ-500", 30)
+        ]
+    );
+    assert_eq!(
+        transfers(&plan),
+        [("BJ-500", "near", "r01", 20), ("BJ-500", "far", "r01", 30)]
+    );
     // 100 ≥ 50 × 1.3: the factory hears about it.
     let alert = alerts(&plan)[0];
-    assert_eq!((alert.demand, alert.available, alert.shortfall, alert.suggested_lead_days), (100, 50, 50, 14));
+    assert_eq!(
+        (
+            alert.demand,
+            alert.available,
+            alert.shortfall,
+            alert.suggested_lead_days
+        ),
+        (100, 50, 50, 14)
+    );
     assert_eq!(alert.region, "r01");
 }
 
@@ -129,32 +182,59 @@ fn neighbours_by_rank_with_transfer_suggestions() {
 fn uncovered_quantity_is_backordered_and_new_products_get_their_lead_time() {
     let plan = RegionFirst::source(
         &config("{}"),
-        input(&[("BJ-NEW", 30), ("BJ-500", 5)], vec![wh("own", 0, Region, &[("BJ-NEW", 10), ("BJ-500", 10)])]),
+        input(
+            &[("BJ-NEW", 30), ("BJ-500", 5)],
+            vec![wh("own", 0, Region, &[("BJ-NEW", 10), ("BJ-500", 10)])],
+        ),
     )
     .unwrap();
     assert_eq!(allocs(&plan), [("own", "BJ-NEW", 10), ("own", "BJ-500", 5)]);
     assert_eq!(plan.backorders.len(), 1);
-    assert_eq!((plan.backorders[0].sku.as_str(), plan.backorders[0].quantity), ("BJ-NEW", 20));
+    assert_eq!(
+        (plan.backorders[0].sku.as_str(), plan.backorders[0].quantity),
+        ("BJ-NEW", 20)
+    );
     let alerts = alerts(&plan);
     assert_eq!(alerts.len(), 1);
-    assert_eq!((alerts[0].sku.as_str(), alerts[0].shortfall, alerts[0].suggested_lead_days), ("BJ-NEW", 20, 21));
+    assert_eq!(
+        (
+            alerts[0].sku.as_str(),
+            alerts[0].shortfall,
+            alerts[0].suggested_lead_days
+        ),
+        ("BJ-NEW", 20, 21)
+    );
 }
 
 #[test]
 fn backorders_can_be_forbidden() {
     let err = RegionFirst::source(
         &config(r#"{"allow_backorder": false}"#),
-        input(&[("BJ-500", 30)], vec![wh("own", 0, Region, &[("BJ-500", 10)])]),
+        input(
+            &[("BJ-500", 30)],
+            vec![wh("own", 0, Region, &[("BJ-500", 10)])],
+        ),
     )
     .unwrap_err();
     assert_eq!(err.code, "insufficient-stock");
-    assert!(err.message.contains("BJ-500 short 20 cases"), "{}", err.message);
+    assert!(
+        err.message.contains("BJ-500 short 20 cases"),
+        "{}",
+        err.message
+    );
 }
 
 #[test]
 fn same_sku_twice_does_not_reuse_stock() {
-    let warehouses = vec![wh("own", 0, Region, &[("BJ-500", 30)]), wh("nb", 1, Region, &[("BJ-500", 5)])];
-    let plan = RegionFirst::source(&config("{}"), input(&[("BJ-500", 20), ("BJ-500", 20)], warehouses)).unwrap();
+    let warehouses = vec![
+        wh("own", 0, Region, &[("BJ-500", 30)]),
+        wh("nb", 1, Region, &[("BJ-500", 5)]),
+    ];
+    let plan = RegionFirst::source(
+        &config("{}"),
+        input(&[("BJ-500", 20), ("BJ-500", 20)], warehouses),
+    )
+    .unwrap();
     // Line 1 takes 20 from own; line 2 the remaining 10 from own, 5 from nb, 5 backordered.
     assert_eq!(allocs(&plan), [("own", "BJ-500", 30), ("nb", "BJ-500", 5)]);
     assert_eq!(plan.backorders[0].quantity, 5);
@@ -168,7 +248,11 @@ fn max_split_limits_warehouses_per_line() {
         wh("b", 0, Region, &[("BJ-500", 9)]),
         wh("c", 0, Region, &[("BJ-500", 8)]),
     ];
-    let plan = RegionFirst::source(&config(r#"{"max_split": 2}"#), input(&[("BJ-500", 25)], warehouses)).unwrap();
+    let plan = RegionFirst::source(
+        &config(r#"{"max_split": 2}"#),
+        input(&[("BJ-500", 25)], warehouses),
+    )
+    .unwrap();
     assert_eq!(allocs(&plan), [("a", "BJ-500", 10), ("b", "BJ-500", 9)]);
     assert_eq!(plan.backorders[0].quantity, 6);
 }
@@ -181,27 +265,43 @@ fn max_neighbour_rank_and_levels_filter_warehouses() {
         wh("near", 1, Region, &[("BJ-500", 5)]),
         wh("far", 2, Region, &[("BJ-500", 500)]),
     ];
-    let plan =
-        RegionFirst::source(&config(r#"{"max_neighbour_rank": 1}"#), input(&[("BJ-500", 20)], warehouses.clone()))
-            .unwrap();
+    let plan = RegionFirst::source(
+        &config(r#"{"max_neighbour_rank": 1}"#),
+        input(&[("BJ-500", 20)], warehouses.clone()),
+    )
+    .unwrap();
     assert_eq!(allocs(&plan), [("own", "BJ-500", 5), ("near", "BJ-500", 5)]);
     assert_eq!(plan.backorders[0].quantity, 10);
 
-    let plan =
-        RegionFirst::source(&config(r#"{"source_levels": ["dealer"]}"#), input(&[("BJ-500", 20)], warehouses)).unwrap();
+    let plan = RegionFirst::source(
+        &config(r#"{"source_levels": ["dealer"]}"#),
+        input(&[("BJ-500", 20)], warehouses),
+    )
+    .unwrap();
     assert_eq!(allocs(&plan), [("dealer-stock", "BJ-500", 20)]);
 }
 
 #[test]
 fn production_alert_threshold_is_inclusive() {
-    let warehouses = || vec![wh("own", 0, Region, &[("BJ-500", 100)]), wh("nb", 1, Region, &[("BJ-500", 100)])];
+    let warehouses = || {
+        vec![
+            wh("own", 0, Region, &[("BJ-500", 100)]),
+            wh("nb", 1, Region, &[("BJ-500", 100)]),
+        ]
+    };
     let plan = RegionFirst::source(&config("{}"), input(&[("BJ-500", 129)], warehouses())).unwrap();
     assert!(alerts(&plan).is_empty());
     let plan = RegionFirst::source(&config("{}"), input(&[("BJ-500", 130)], warehouses())).unwrap();
     assert_eq!(alerts(&plan)[0].shortfall, 30);
     // No own stock at all: any demand is an alert.
-    let plan = RegionFirst::source(&config("{}"), input(&[("BJ-500", 1)], vec![wh("nb", 1, Region, &[("BJ-500", 9)])]))
-        .unwrap();
+    let plan = RegionFirst::source(
+        &config("{}"),
+        input(
+            &[("BJ-500", 1)],
+            vec![wh("nb", 1, Region, &[("BJ-500", 9)])],
+        ),
+    )
+    .unwrap();
     assert_eq!(alerts(&plan)[0].available, 0);
     // A zero threshold alerts as soon as demand exceeds stock.
     let plan = RegionFirst::source(
@@ -229,11 +329,18 @@ fn priority_from_class_urgency_and_new_products() {
     let mut input = input(&[("BJ-NEW", 1), ("BJ-500", 1), ("BJ-NEW", 1)], vec![]);
     let plan = RegionFirst::source(&config("{}"), input.clone()).unwrap();
     assert_eq!(plan.priority, 220);
-    assert_eq!(plan.priority_reasons, ["customer class dealer: +200", "new product in order (BJ-NEW): +20"]);
+    assert_eq!(
+        plan.priority_reasons,
+        [
+            "customer class dealer: +200",
+            "new product in order (BJ-NEW): +20"
+        ]
+    );
 
     input.dealer.class = CustomerClass::KeyAccount;
     input.order.urgency = Urgency::Expedited;
-    let plan = RegionFirst::source(&config(r#"{"priority": {"expedited": 80}}"#), input.clone()).unwrap();
+    let plan =
+        RegionFirst::source(&config(r#"{"priority": {"expedited": 80}}"#), input.clone()).unwrap();
     assert_eq!(plan.priority, 400);
     assert_eq!(plan.priority_reasons[1], "expedited order: +80");
 
@@ -260,14 +367,33 @@ fn never_over_allocates_and_always_accounts_for_every_case() {
                 let plan = RegionFirst::source(&cfg, input(&lines, warehouses.clone())).unwrap();
                 for a in &plan.allocations {
                     let w = warehouses.iter().find(|w| w.id == a.warehouse_id).unwrap();
-                    let have: u32 = w.stock.iter().filter(|s| s.sku == a.sku).map(|s| s.available).sum();
+                    let have: u32 = w
+                        .stock
+                        .iter()
+                        .filter(|s| s.sku == a.sku)
+                        .map(|s| s.available)
+                        .sum();
                     assert!(a.quantity > 0 && a.quantity <= have, "{a:?} over {have}");
                 }
                 for sku in ["BJ-500", "BJ-NEW"] {
                     let ordered: u32 = lines.iter().filter(|l| l.0 == sku).map(|l| l.1).sum();
-                    let allocated: u32 = plan.allocations.iter().filter(|a| a.sku == sku).map(|a| a.quantity).sum();
-                    let backordered: u32 = plan.backorders.iter().filter(|b| b.sku == sku).map(|b| b.quantity).sum();
-                    assert_eq!(allocated + backordered, ordered, "{sku} q1={q1} q2={q2} split={max_split}");
+                    let allocated: u32 = plan
+                        .allocations
+                        .iter()
+                        .filter(|a| a.sku == sku)
+                        .map(|a| a.quantity)
+                        .sum();
+                    let backordered: u32 = plan
+                        .backorders
+                        .iter()
+                        .filter(|b| b.sku == sku)
+                        .map(|b| b.quantity)
+                        .sum();
+                    assert_eq!(
+                        allocated + backordered,
+                        ordered,
+                        "{sku} q1={q1} q2={q2} split={max_split}"
+                    );
                 }
             }
         }
@@ -277,7 +403,14 @@ fn never_over_allocates_and_always_accounts_for_every_case() {
 #[test]
 fn config_defaults_and_errors_with_paths() {
     let c = config("");
-    assert_eq!((c.max_split, c.production_alert_threshold_bp, c.production_lead_days), (3, 3_000, 14));
+    assert_eq!(
+        (
+            c.max_split,
+            c.production_alert_threshold_bp,
+            c.production_lead_days
+        ),
+        (3, 3_000, 14)
+    );
     assert!(c.allow_backorder && c.transfer_suggestions && c.max_neighbour_rank.is_none());
 
     let errors = chanhost_sdk::parse_config::<RegionFirst>(
@@ -297,8 +430,10 @@ fn config_defaults_and_errors_with_paths() {
         ]
     );
 
-    let errors = chanhost_sdk::parse_config::<RegionFirst>(r#"{"priority": {"vip": 1}}"#).unwrap_err();
+    let errors =
+        chanhost_sdk::parse_config::<RegionFirst>(r#"{"priority": {"vip": 1}}"#).unwrap_err();
     assert_eq!(errors[0].path, "/priority/vip");
-    let errors = chanhost_sdk::parse_config::<RegionFirst>(r#"{"source_levels": ["moon"]}"#).unwrap_err();
+    let errors =
+        chanhost_sdk::parse_config::<RegionFirst>(r#"{"source_levels": ["moon"]}"#).unwrap_err();
     assert_eq!(errors[0].path, "/source_levels/0");
 }

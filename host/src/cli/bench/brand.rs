@@ -4,7 +4,10 @@
 
 use std::path::Path;
 
-use crate::domain::{CustomerClass, Dealer, DealerTier, Order, OrderLine, OrderType, Urgency, Warehouse, WarehouseLevel};
+use crate::domain::{
+    CustomerClass, Dealer, DealerTier, Order, OrderLine, OrderType, Urgency, Warehouse,
+    WarehouseLevel,
+};
 use crate::policy::OrderContext;
 
 pub const HQ_TOML: &str = include_str!("../../../../examples/brand/hq.toml");
@@ -69,10 +72,23 @@ pub fn write(dir: &Path) -> std::io::Result<()> {
 /// region and two neighbours so sourcing has to split some lines.
 pub fn ten_line_order() -> OrderContext {
     let lines = [
-        ("BJ-001", 12), ("BJ-002", 20), ("BJ-006", 8), ("WN-001", 10), ("WN-002", 6),
-        ("LA-001", 24), ("LA-004", 15), ("BJ-013", 30), ("WN-006", 5), ("LA-009", 40),
+        ("BJ-001", 12),
+        ("BJ-002", 20),
+        ("BJ-006", 8),
+        ("WN-001", 10),
+        ("WN-002", 6),
+        ("LA-001", 24),
+        ("LA-004", 15),
+        ("BJ-013", 30),
+        ("WN-006", 5),
+        ("LA-009", 40),
     ];
-    let stock = |share: u32| lines.iter().map(|(sku, q)| (sku.to_string(), q * share / 4)).collect();
+    let stock = |share: u32| {
+        lines
+            .iter()
+            .map(|(sku, q)| (sku.to_string(), q * share / 4))
+            .collect()
+    };
     let warehouse = |id: &str, region: &str, share| Warehouse {
         id: id.into(),
         region: region.into(),
@@ -91,7 +107,11 @@ pub fn ten_line_order() -> OrderContext {
             lines: lines
                 .iter()
                 .enumerate()
-                .map(|(i, (sku, quantity))| OrderLine { line_no: i as u32 + 1, sku: sku.to_string(), quantity: *quantity })
+                .map(|(i, (sku, quantity))| OrderLine {
+                    line_no: i as u32 + 1,
+                    sku: sku.to_string(),
+                    quantity: *quantity,
+                })
                 .collect(),
         },
         dealer: Dealer {

@@ -25,7 +25,11 @@ pub fn run(regions: usize) -> anyhow::Result<ExitCode> {
     // Warm the cache: the first load compiles every component.
     let started = Instant::now();
     drop(load(dir.path())?);
-    println!("cold load (compiling {} components): {} ms", regions * 4, started.elapsed().as_millis());
+    println!(
+        "cold load (compiling {} components): {} ms",
+        regions * 4,
+        started.elapsed().as_millis()
+    );
 
     let output = Command::new(std::env::current_exe()?)
         .args(["bench", "load", "--prepared"])
@@ -34,7 +38,10 @@ pub fn run(regions: usize) -> anyhow::Result<ExitCode> {
         .output()
         .context("running the measured child process")?;
     if !output.status.success() {
-        bail!("measured load failed: {}", String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "measured load failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     print!("{}", String::from_utf8_lossy(&output.stdout));
     Ok(ExitCode::SUCCESS)
@@ -46,14 +53,21 @@ pub fn measure(dir: &Path) -> anyhow::Result<ExitCode> {
     let set = load(dir)?;
     let load_ms = started.elapsed().as_secs_f64() * 1e3;
     let rss_mb = resident_mb().unwrap_or(0.0);
-    println!("warm load: {} regions, {} slots", set.regions.len(), set.regions.len() * 4);
+    println!(
+        "warm load: {} regions, {} slots",
+        set.regions.len(),
+        set.regions.len() * 4
+    );
     println!("load_ms={load_ms:.0} rss_mb={rss_mb:.0}");
     Ok(ExitCode::SUCCESS)
 }
 
 fn load(dir: &Path) -> anyhow::Result<PolicySet> {
     let config = BrandConfig::load(dir)?;
-    let engine = PolicyEngine::new(config.hq.limits.clone(), ComponentCache::at(dir.join("cache")))?;
+    let engine = PolicyEngine::new(
+        config.hq.limits.clone(),
+        ComponentCache::at(dir.join("cache")),
+    )?;
     Ok(PolicySet::load(&config, engine)?)
 }
 
@@ -69,9 +83,14 @@ fn prepare(dir: &Path, regions: usize) -> anyhow::Result<()> {
         let id = format!("r{r:02}");
         let mut toml = format!("[region]\nid = \"{id}\"\nname = \"Region {r}\"\n");
         for (slot, plugin) in KINDS {
-            let wasm = chanhost_bundled_plugins::find(plugin).context("bundled plugin")?.wasm;
+            let wasm = chanhost_bundled_plugins::find(plugin)
+                .context("bundled plugin")?
+                .wasm;
             let file = format!("plugins/{id}-{plugin}.wasm");
-            std::fs::write(dir.join(&file), with_custom_section(wasm, "chanhost-region", id.as_bytes()))?;
+            std::fs::write(
+                dir.join(&file),
+                with_custom_section(wasm, "chanhost-region", id.as_bytes()),
+            )?;
             if slot == "promotions" {
                 toml += &format!("\n[[plugins.promotions]]\nplugin = \"{file}\"\n");
             } else {

@@ -36,8 +36,14 @@ impl BenchCommand {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self {
             BenchCommand::Pipeline { iterations } => pipeline::run(iterations),
-            BenchCommand::Load { regions, prepared: None } => load::run(regions),
-            BenchCommand::Load { prepared: Some(dir), .. } => load::measure(&dir),
+            BenchCommand::Load {
+                regions,
+                prepared: None,
+            } => load::run(regions),
+            BenchCommand::Load {
+                prepared: Some(dir),
+                ..
+            } => load::measure(&dir),
         }
     }
 }

@@ -33,32 +33,49 @@ pub struct NativeDecision {
 
 impl<'a> NativePipeline<'a> {
     pub fn new(set: &'a PolicySet, region: &'a RegionPolicy) -> anyhow::Result<Self> {
-        let parse_error = |e: Vec<sdk::ConfigError>| anyhow::anyhow!("{:?}", e.into_iter().map(|e| e.message).collect::<Vec<_>>());
+        let parse_error = |e: Vec<sdk::ConfigError>| {
+            anyhow::anyhow!("{:?}", e.into_iter().map(|e| e.message).collect::<Vec<_>>())
+        };
         Ok(NativePipeline {
             set,
             region,
-            anti_diversion: parse_config::<AntiDiversionChecks>(&region.anti_diversion.config_json).map_err(parse_error)?,
-            pricing: parse_config::<TieredPricing>(&region.pricing.config_json).map_err(parse_error)?,
+            anti_diversion: parse_config::<AntiDiversionChecks>(&region.anti_diversion.config_json)
+                .map_err(parse_error)?,
+            pricing: parse_config::<TieredPricing>(&region.pricing.config_json)
+                .map_err(parse_error)?,
             promotions: region
                 .promotions
                 .iter()
                 .map(|slot| parse_config::<Promotions>(&slot.config_json).map_err(parse_error))
                 .collect::<Result<_, _>>()?,
-            sourcing: parse_config::<RegionFirst>(&region.sourcing.config_json).map_err(parse_error)?,
+            sourcing: parse_config::<RegionFirst>(&region.sourcing.config_json)
+                .map_err(parse_error)?,
         })
     }
 
     pub fn evaluate(&self, context: &OrderContext) -> NativeDecision {
         let order = order(&context.order);
         let dealer = dealer(&context.dealer);
-        let products: Vec<sdk::Product> =
-            context.order.lines.iter().filter_map(|l| self.set.catalogue.get(&l.sku)).map(product).collect();
+        let products: Vec<sdk::Product> = context
+            .order
+            .lines
+            .iter()
+            .filter_map(|l| self.set.catalogue.get(&l.sku))
+            .map(product)
+            .collect();
         let verdict = AntiDiversionChecks::check(
             &self.anti_diversion,
-            CheckInput { order: order.clone(), dealer: dealer.clone(), products: products.clone() },
+            CheckInput {
+                order: order.clone(),
+                dealer: dealer.clone(),
+                products: products.clone(),
+            },
         );
         if matches!(verdict, Ok(Verdict::Reject(_))) {
-            return NativeDecision { total: 0, plan: None };
+            return NativeDecision {
+                total: 0,
+                plan: None,
+            };
         }
         let prices = products
             .iter()
@@ -73,10 +90,18 @@ impl<'a> NativePipeline<'a> {
                 }
             })
             .collect();
-        let Ok(priced) =
-            TieredPricing::price(&self.pricing, PricingInput { order: order.clone(), dealer: dealer.clone(), prices })
-        else {
-            return NativeDecision { total: 0, plan: None };
+        let Ok(priced) = TieredPricing::price(
+            &self.pricing,
+            PricingInput {
+                order: order.clone(),
+                dealer: dealer.clone(),
+                prices,
+            },
+        ) else {
+            return NativeDecision {
+                total: 0,
+                plan: None,
+            };
         };
         let lines: Vec<PricedOrderLine> = order
             .lines
@@ -107,7 +132,11 @@ impl<'a> NativePipeline<'a> {
                     AdjustmentKind::OrderDiscount(amount) => total -= amount,
                     AdjustmentKind::FreeGoods(g) => {
                         let line_no = sourcing_order.lines.len() as u32 + 1;
-                        sourcing_order.lines.push(sdk::OrderLine { line_no, sku: g.sku, quantity: g.quantity });
+                        sourcing_order.lines.push(sdk::OrderLine {
+                            line_no,
+                            sku: g.sku,
+                            quantity: g.quantity,
+                        });
                     }
                 }
             }
@@ -120,14 +149,22 @@ impl<'a> NativePipeline<'a> {
                 let rank = if w.region == self.region.region.id {
                     0
                 } else {
-                    neighbours.iter().position(|n| *n == w.region).map_or(neighbours.len() as u32 + 1, |i| i as u32 + 1)
+                    neighbours
+                        .iter()
+                        .position(|n| *n == w.region)
+                        .map_or(neighbours.len() as u32 + 1, |i| i as u32 + 1)
                 };
                 warehouse(w, rank)
             })
             .collect();
         let plan = RegionFirst::source(
             &self.sourcing,
-            SourcingInput { order: sourcing_order, dealer, products, warehouses },
+            SourcingInput {
+                order: sourcing_order,
+                dealer,
+                products,
+                warehouses,
+            },
         )
         .ok();
         NativeDecision { total, plan }
@@ -153,7 +190,11 @@ fn order(order: &domain::Order) -> sdk::Order {
         lines: order
             .lines
             .iter()
-            .map(|l| sdk::OrderLine { line_no: l.line_no, sku: l.sku.clone(), quantity: l.quantity })
+            .map(|l| sdk::OrderLine {
+                line_no: l.line_no,
+                sku: l.sku.clone(),
+                quantity: l.quantity,
+            })
             .collect(),
     }
 }
@@ -203,6 +244,13 @@ fn warehouse(warehouse: &domain::Warehouse, neighbour_rank: u32) -> Warehouse {
             domain::WarehouseLevel::Store => sdk::WarehouseLevel::Store,
         },
         neighbour_rank,
-        stock: warehouse.available.iter().map(|(sku, available)| StockLevel { sku: sku.clone(), available: *available }).collect(),
+        stock: warehouse
+            .available
+            .iter()
+            .map(|(sku, available)| StockLevel {
+                sku: sku.clone(),
+                available: *available,
+            })
+            .collect(),
     }
 }

@@ -25,19 +25,34 @@ pub fn run(iterations: usize) -> anyhow::Result<ExitCode> {
     if decision.status != DecisionStatus::Accepted {
         bail!("bench order was not accepted: {:?}", decision.reasons);
     }
-    if decision.totals.total != native_decision.total || decision.sourcing.as_ref().map(|p| &p.allocations).map(|a| a.len())
-        != native_decision.plan.as_ref().map(|p| p.allocations.len())
+    if decision.totals.total != native_decision.total
+        || decision
+            .sourcing
+            .as_ref()
+            .map(|p| &p.allocations)
+            .map(|a| a.len())
+            != native_decision.plan.as_ref().map(|p| p.allocations.len())
     {
-        bail!("sandboxed and native pipelines disagree: total {} vs {}", decision.totals.total, native_decision.total);
+        bail!(
+            "sandboxed and native pipelines disagree: total {} vs {}",
+            decision.totals.total,
+            native_decision.total
+        );
     }
     println!(
         "order: 10 lines, {} adjustments, {} allocations, total {} fen",
         decision.adjustments.len(),
-        decision.sourcing.as_ref().map_or(0, |p| p.allocations.len()),
+        decision
+            .sourcing
+            .as_ref()
+            .map_or(0, |p| p.allocations.len()),
         decision.totals.total
     );
     for step in &decision.trace.steps {
-        println!("  {:<22} {:<24} fuel {:>8}", step.slot, step.plugin.name, step.fuel_used);
+        println!(
+            "  {:<22} {:<24} fuel {:>8}",
+            step.slot, step.plugin.name, step.fuel_used
+        );
     }
 
     let warmup = (iterations / 10).max(10);
@@ -66,8 +81,15 @@ pub fn run(iterations: usize) -> anyhow::Result<ExitCode> {
     let native_us = median(&mut baseline);
     println!("{iterations} orders each, single thread, after {warmup} warm-up orders");
     for (step, samples) in decision.trace.steps.iter().zip(per_step.iter_mut()) {
-        println!("  {:<22} median {:>7.1} µs per call (instantiate + call + lift)", step.slot, median(samples));
+        println!(
+            "  {:<22} median {:>7.1} µs per call (instantiate + call + lift)",
+            step.slot,
+            median(samples)
+        );
     }
-    println!("pipeline_us={pipeline_us:.1} native_us={native_us:.1} ratio={:.2}", pipeline_us / native_us);
+    println!(
+        "pipeline_us={pipeline_us:.1} native_us={native_us:.1} ratio={:.2}",
+        pipeline_us / native_us
+    );
     Ok(ExitCode::SUCCESS)
 }

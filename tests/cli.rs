@@ -1,0 +1,161 @@
+//! The `chanhost` binary: eval, plugin check, and the benches' last lines.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::*;
+
+fn chanhost(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chanhost"))
+        .args(args)
+        .env(
+            "CHANHOST_CACHE_DIR",
+            workspace().join("target/test-component-cache"),
+        )
+        .output()
+        .expect("run chanhost")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn eval_prints_the_decision_and_trace_as_json() {
+    let examples = examples();
+    let order = examples.join("orders/hl-mid-autumn.json");
+    let output = chanhost(&[
+        "eval",
+        "--config",
+        examples.to_str().unwrap(),
+        "--region",
+        "hl",
+        "--order",
+        order.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let decision: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(decision["status"], "accepted");
+    assert_eq!(decision["free_goods"][0]["promotion_id"], "mid-autumn-10-2");
+    assert_eq!(decision["trace"]["steps"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn eval_refuses_an_order_for_another_region() {
+    let examples = examples();
+    let order = examples.join("orders/hl-mid-autumn.json");
+    let output = chanhost(&[
+        "eval",
+        "--config",
+        examples.to_str().unwrap(),
+        "--region",
+        "gd",
+        "--order",
+        order.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("belongs to region hl, not gd"));
+}
+
+#[test]
+fn plugin_check_describes_a_good_component() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pricing.wasm");
+    std::fs::write(
+        &file,
+        chanhost_bundled_plugins::find("pricing-tiered")
+            .unwrap()
+            .wasm,
+    )
+    .unwrap();
+    let output = chanhost(&["plugin", "check", file.to_str().unwrap()]);
+    assert!(output.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["loads"], true);
+    assert_eq!(report["world"], "chanhost:policy/pricing-plugin@0.1.0");
+    assert_eq!(report["description"]["name"], "pricing-tiered");
+    assert!(report["description"]["config_schema"]["properties"]["quantity_breaks"].is_object());
+    assert!(report["size_bytes"].as_u64().unwrap() > 10_000);
+}
+
+#[test]
+fn plugin_check_names_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_wasm = dir.path().join("notes.wasm");
+    std::fs::write(&not_wasm, "hello").unwrap();
+    let output = chanhost(&["plugin", "check", not_wasm.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["loads"], false);
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("not a valid WebAssembly component")
+    );
+
+    // A component that exports no policy interface.
+    let empty = dir.path().join("empty.wasm");
+    std::fs::write(&empty, wat_component("(component)")).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&chanhost(&["plugin", "check", empty.to_str().unwrap()]).stdout)
+            .unwrap();
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("exports no chanhost policy interface"),
+        "{report}"
+    );
+}
+
+/// Builds a component binary from WAT text.
+fn wat_component(text: &str) -> Vec<u8> {
+    wat::parse_str(text).unwrap()
+}
+
+#[test]
+fn bench_pipeline_ends_with_its_machine_readable_line() {
+    let output = chanhost(&["bench", "pipeline", "--iterations", "20"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = stdout(&output);
+    let last = text.lines().last().unwrap();
+    let keys: Vec<&str> = last
+        .split(' ')
+        .map(|kv| kv.split_once('=').unwrap().0)
+        .collect();
+    assert_eq!(keys, ["pipeline_us", "native_us", "ratio"], "{last}");
+    for kv in last.split(' ') {
+        assert!(
+            kv.split_once('=').unwrap().1.parse::<f64>().unwrap() > 0.0,
+            "{last}"
+        );
+    }
+}
+
+#[test]
+fn bench_load_ends_with_its_machine_readable_line() {
+    let output = chanhost(&["bench", "load", "--regions", "2"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = stdout(&output);
+    let last = text.lines().last().unwrap();
+    let keys: Vec<&str> = last
+        .split(' ')
+        .map(|kv| kv.split_once('=').unwrap().0)
+        .collect();
+    assert_eq!(keys, ["load_ms", "rss_mb"], "{last}");
+    assert!(text.contains("warm load: 2 regions, 8 slots"), "{text}");
+}
