@@ -156,7 +156,13 @@ fn neighbours_must_exist() {
 #[test]
 fn a_component_above_the_size_limit_is_refused_at_load() {
     let brand = TestBrand::new("", "");
-    brand.edit_hq("deadline_ms = 50", "deadline_ms = 50\nmax_component_bytes = 100000");
+    brand.edit_hq(
+        "deadline_ms = 50",
+        "deadline_ms = 50\nmax_component_bytes = 100000",
+    );
     let error = load_error(&brand);
-    assert!(error.contains("bytes, above the 100000 byte limit"), "{error}");
+    assert!(
+        error.contains("bytes, above the 100000 byte limit"),
+        "{error}"
+    );
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use chanhost::config::{BrandConfig, ConfigError};
 use chanhost::policy::decision::Decision;
 use chanhost::policy::{ComponentCache, OrderContext, PolicyEngine, PolicySet};
+#[allow(unused_imports)]
 pub use chanhost_bundled_plugins::test_fixtures::{
     HOSTILE_ANTI_DIVERSION, HOSTILE_PLUGIN as HOSTILE_PRICING, HOSTILE_PROMOTION, HOSTILE_SOURCING,
 };

@@ -31,6 +31,19 @@ impl Default for Guardrails {
     }
 }
 
+/// Where an order stands when a promotion plugin's output is checked.
+#[derive(Debug, Clone, Default)]
+pub struct PromotedSoFar {
+    /// What each line is still worth after earlier line discounts.
+    pub line_amounts: BTreeMap<u32, Fen>,
+    /// The order before any promotion.
+    pub subtotal: Fen,
+    /// Line and order discounts given by earlier promotions.
+    pub discount: Fen,
+    /// Free goods given by earlier promotions, at base price.
+    pub free_goods: Fen,
+}
+
 impl Guardrails {
     /// The lowest and highest unit price HQ allows for a base price.
     pub fn band(&self, base_price: Fen) -> (Fen, Fen) {
@@ -94,23 +107,20 @@ impl Guardrails {
     }
 
     /// Promotions: amounts positive, lines real, nothing below zero, total
-    /// discount and free goods under HQ's caps. `line_amounts` are what
-    /// each line is worth after earlier promotions; `discount_so_far` and
-    /// `free_goods_so_far` count earlier promotions too.
+    /// discount and free goods under HQ's caps, counting what earlier
+    /// promotions already gave.
     pub fn check_adjustments(
         &self,
         adjustments: &[Adjustment],
-        line_amounts: &BTreeMap<u32, Fen>,
-        subtotal: Fen,
-        discount_so_far: Fen,
-        free_goods_so_far: Fen,
+        so_far: &PromotedSoFar,
         products: &BTreeMap<String, Product>,
         listed: impl Fn(&str) -> bool,
     ) -> Vec<String> {
         let mut findings = Vec::new();
-        let mut remaining = line_amounts.clone();
-        let mut discount = discount_so_far;
-        let mut free_goods = free_goods_so_far;
+        let subtotal = so_far.subtotal;
+        let mut remaining = so_far.line_amounts.clone();
+        let mut discount = so_far.discount;
+        let mut free_goods = so_far.free_goods;
         for adjustment in adjustments {
             let id = &adjustment.promotion_id;
             if id.trim().is_empty() {
@@ -252,7 +262,11 @@ mod tests {
     #[test]
     fn discounts_over_the_cap_or_below_zero_are_findings() {
         let g = Guardrails::default();
-        let lines = BTreeMap::from([(1, 10_000)]);
+        let so_far = PromotedSoFar {
+            line_amounts: BTreeMap::from([(1, 10_000)]),
+            subtotal: 10_000,
+            ..Default::default()
+        };
         let products = BTreeMap::from([("A".to_string(), product("A", 1_000))]);
         let adj = |kind| Adjustment {
             promotion_id: "p".into(),
@@ -264,12 +278,12 @@ mod tests {
             amount: 2_000,
         })];
         assert!(
-            g.check_adjustments(&ok, &lines, 10_000, 0, 0, &products, |_| true)
+            g.check_adjustments(&ok, &so_far, &products, |_| true)
                 .is_empty()
         );
         let too_much = [adj(AdjustmentKind::OrderDiscount { amount: 3_001 })];
         assert_eq!(
-            g.check_adjustments(&too_much, &lines, 10_000, 0, 0, &products, |_| true)
+            g.check_adjustments(&too_much, &so_far, &products, |_| true)
                 .len(),
             1
         );
@@ -278,17 +292,14 @@ mod tests {
             amount: 10_001,
         })];
         assert!(
-            g.check_adjustments(&below_zero, &lines, 10_000, 0, 0, &products, |_| true)[0]
+            g.check_adjustments(&below_zero, &so_far, &products, |_| true)[0]
                 .contains("below zero")
         );
         let free = [adj(AdjustmentKind::FreeGoods {
             sku: "A".into(),
             quantity: 3,
         })];
-        assert!(
-            g.check_adjustments(&free, &lines, 10_000, 0, 0, &products, |_| true)[0]
-                .contains("free goods")
-        );
+        assert!(g.check_adjustments(&free, &so_far, &products, |_| true)[0].contains("free goods"));
     }
 
     #[test]

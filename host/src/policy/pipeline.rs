@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::convert::{self, wit_anti_diversion, wit_pricing, wit_promotion, wit_sourcing};
 use super::decision::*;
+use super::guardrails::PromotedSoFar;
 use super::limits::Fault;
 use super::plugin::Call;
 use super::region::{PolicySet, RegionPolicy, Slot};
@@ -345,14 +346,16 @@ impl<'a> Run<'a> {
             subtotal,
         };
         for slot in &self.region.promotions {
-            let line_amounts: BTreeMap<u32, Fen> = self
-                .lines
-                .iter()
-                .map(|l| (l.line_no, l.amount - l.discount))
-                .collect();
-            let discount_so_far =
-                self.lines.iter().map(|l| l.discount).sum::<Fen>() + self.order_discounts;
-            let free_so_far = self.free_goods_value();
+            let so_far = PromotedSoFar {
+                line_amounts: self
+                    .lines
+                    .iter()
+                    .map(|l| (l.line_no, l.amount - l.discount))
+                    .collect(),
+                subtotal,
+                discount: self.lines.iter().map(|l| l.discount).sum::<Fen>() + self.order_discounts,
+                free_goods: self.free_goods_value(),
+            };
             let set = self.set;
             let region = self.region;
             let (adjustments, step) = guarded(
@@ -360,15 +363,10 @@ impl<'a> Run<'a> {
                 slot,
                 || slot.apply(&input),
                 |adjustments| {
-                    set.guardrails.check_adjustments(
-                        adjustments,
-                        &line_amounts,
-                        subtotal,
-                        discount_so_far,
-                        free_so_far,
-                        &set.catalogue,
-                        |sku| region.region.lists(sku),
-                    )
+                    set.guardrails
+                        .check_adjustments(adjustments, &so_far, &set.catalogue, |sku| {
+                            region.region.lists(sku)
+                        })
                 },
                 StepOutput::Adjustments,
             );

@@ -39,6 +39,7 @@ pub mod bindings;
 mod config;
 pub mod log;
 pub mod money;
+pub mod testing;
 
 pub use bindings::shared::chanhost::policy::types::{
     ConfigError, CustomerClass, Dealer, DealerTier, Description, Fen, Order, OrderLine, OrderType,
