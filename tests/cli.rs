@@ -119,43 +119,38 @@ fn wat_component(text: &str) -> Vec<u8> {
     wat::parse_str(text).unwrap()
 }
 
+/// Runs a bench; returns its whole output and its last line as
+/// `(key, value)` pairs, each value a positive number.
+fn bench(args: &[&str]) -> (String, Vec<(String, f64)>) {
+    let output = chanhost(args);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = stdout(&output);
+    let last = text.lines().last().unwrap().to_string();
+    let pairs = last
+        .split(' ')
+        .map(|kv| {
+            let (key, value) = kv.split_once('=').unwrap_or_else(|| panic!("not key=value: {last}"));
+            let value: f64 = value.parse().unwrap_or_else(|_| panic!("not a number: {last}"));
+            assert!(value > 0.0, "{last}");
+            (key.to_string(), value)
+        })
+        .collect();
+    (text, pairs)
+}
+
+fn keys(pairs: &[(String, f64)]) -> Vec<&str> {
+    pairs.iter().map(|(key, _)| key.as_str()).collect()
+}
+
 #[test]
 fn bench_pipeline_ends_with_its_machine_readable_line() {
-    let output = chanhost(&["bench", "pipeline", "--iterations", "20"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = stdout(&output);
-    let last = text.lines().last().unwrap();
-    let keys: Vec<&str> = last
-        .split(' ')
-        .map(|kv| kv.split_once('=').unwrap().0)
-        .collect();
-    assert_eq!(keys, ["pipeline_us", "native_us", "ratio"], "{last}");
-    for kv in last.split(' ') {
-        assert!(
-            kv.split_once('=').unwrap().1.parse::<f64>().unwrap() > 0.0,
-            "{last}"
-        );
-    }
+    let (_, last) = bench(&["bench", "pipeline", "--iterations", "20"]);
+    assert_eq!(keys(&last), ["pipeline_us", "native_us", "ratio"]);
 }
 
 #[test]
 fn bench_load_ends_with_its_machine_readable_line() {
-    let output = chanhost(&["bench", "load", "--regions", "2"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = stdout(&output);
-    let last = text.lines().last().unwrap();
-    let keys: Vec<&str> = last
-        .split(' ')
-        .map(|kv| kv.split_once('=').unwrap().0)
-        .collect();
-    assert_eq!(keys, ["load_ms", "rss_mb"], "{last}");
+    let (text, last) = bench(&["bench", "load", "--regions", "2"]);
+    assert_eq!(keys(&last), ["load_ms", "rss_mb"]);
     assert!(text.contains("warm load: 2 regions, 8 slots"), "{text}");
 }
