@@ -1,49 +1,29 @@
 //! Native tests of the anti-diversion checks.
 
 use super::*;
-use chanhost_sdk::{
-    CustomerClass, Dealer, DealerTier, Order, OrderLine, OrderType, Product, Urgency,
-};
+use chanhost_sdk::{Dealer, Order, Product, testing};
 
 fn product(sku: &str, base_price: Fen, restricted: &[&str]) -> Product {
     Product {
-        sku: sku.into(),
         name: format!("{sku} name"),
-        category: "baijiu".into(),
-        pack_size: 6,
-        base_price,
-        new_product: false,
         restricted_to_regions: restricted.iter().map(|r| r.to_string()).collect(),
+        ..testing::product(sku, "baijiu", base_price)
     }
 }
 
 /// A clean order: dealer of r01 ordering 10 cases at ¥1,000 within its
-/// territory, with room on its credit.
+/// territory, with room on its credit (and a usual order of 10 cases).
 fn input() -> CheckInput {
     CheckInput {
         order: Order {
-            id: "o1".into(),
-            dealer_id: "d1".into(),
-            region: "r01".into(),
             ship_to: "r01-hz".into(),
-            order_type: OrderType::Spot,
-            urgency: Urgency::Normal,
-            placed_at: 0,
-            lines: vec![OrderLine {
-                line_no: 1,
-                sku: "BJ-500".into(),
-                quantity: 10,
-            }],
+            ..testing::order(&[("BJ-500", 10)])
         },
         dealer: Dealer {
-            id: "d1".into(),
-            region: "r01".into(),
-            tier: DealerTier::Core,
-            class: CustomerClass::Dealer,
             territory: vec!["r01".into(), "r01-hz".into()],
             credit_limit: 5_000_000,
             outstanding_balance: 1_000_000,
-            usual_order_cases: 10,
+            ..testing::dealer()
         },
         products: vec![
             product("BJ-500", 100_000, &[]),
@@ -100,16 +80,7 @@ fn dealer_of_another_region_is_rejected() {
 #[test]
 fn region_restricted_skus_are_rejected_once_per_sku() {
     let mut input = input();
-    input.order.lines.push(OrderLine {
-        line_no: 2,
-        sku: "BJ-SOUTH".into(),
-        quantity: 1,
-    });
-    input.order.lines.push(OrderLine {
-        line_no: 3,
-        sku: "BJ-SOUTH".into(),
-        quantity: 1,
-    });
+    input.order.lines = testing::order(&[("BJ-500", 10), ("BJ-SOUTH", 1), ("BJ-SOUTH", 1)]).lines;
     let verdict = check("{}", input.clone());
     assert_eq!(outcome(&verdict), "reject:region-restricted-sku");
     assert_eq!(
@@ -205,16 +176,7 @@ fn per_line_maximum_is_held() {
     let mut input = input();
     input.dealer.usual_order_cases = 1_000;
     input.dealer.credit_limit = i64::MAX;
-    input.order.lines.push(OrderLine {
-        line_no: 2,
-        sku: "BJ-500".into(),
-        quantity: 25,
-    });
-    input.order.lines.push(OrderLine {
-        line_no: 3,
-        sku: "BJ-500".into(),
-        quantity: 30,
-    });
+    input.order.lines = testing::order(&[("BJ-500", 10), ("BJ-500", 25), ("BJ-500", 30)]).lines;
     let verdict = check(r#"{"max_line_cases": 20}"#, input.clone());
     assert_eq!(
         outcome(&verdict),
@@ -232,12 +194,7 @@ fn reject_lists_every_reject_reason_then_every_hold_reason() {
     let mut input = input();
     input.order.region = "r02".into();
     input.order.ship_to = "r09".into();
-    input.order.lines[0].quantity = 1_000;
-    input.order.lines.push(OrderLine {
-        line_no: 2,
-        sku: "BJ-SOUTH".into(),
-        quantity: 1,
-    });
+    input.order.lines = testing::order(&[("BJ-500", 1_000), ("BJ-SOUTH", 1)]).lines;
     let verdict = check("{}", input.clone());
     assert_eq!(
         outcome(&verdict),

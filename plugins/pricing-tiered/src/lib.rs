@@ -162,33 +162,14 @@ chanhost_sdk::export_pricing!(TieredPricing);
 mod tests {
     use super::*;
     use chanhost_sdk::pricing::PriceContext;
-    use chanhost_sdk::{CustomerClass, Dealer, Order, OrderLine, OrderType, Urgency};
+    use chanhost_sdk::{Dealer, testing};
 
     fn input(tier: DealerTier, quantity: u32, adjustment_bp: i32) -> PricingInput {
         PricingInput {
-            order: Order {
-                id: "o1".into(),
-                dealer_id: "d1".into(),
-                region: "r01".into(),
-                ship_to: "r01".into(),
-                order_type: OrderType::Spot,
-                urgency: Urgency::Normal,
-                placed_at: 0,
-                lines: vec![OrderLine {
-                    line_no: 1,
-                    sku: "BJ-500".into(),
-                    quantity,
-                }],
-            },
+            order: testing::order(&[("BJ-500", quantity)]),
             dealer: Dealer {
-                id: "d1".into(),
-                region: "r01".into(),
                 tier,
-                class: CustomerClass::Dealer,
-                territory: vec!["r01".into()],
-                credit_limit: 0,
-                outstanding_balance: 0,
-                usual_order_cases: 10,
+                ..testing::dealer()
             },
             prices: vec![PriceContext {
                 sku: "BJ-500".into(),

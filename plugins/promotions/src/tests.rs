@@ -1,10 +1,15 @@
 //! Native tests of the promotion engine.
 
 use super::*;
-use chanhost_sdk::{CustomerClass, Dealer, Order, OrderLine, OrderType, Product, Urgency};
+use chanhost_sdk::{Order, testing};
 
-/// Lines of (SKU, cases, unit price in yuan).
+/// Lines of (SKU, cases, unit price in yuan), ordered at time 1,000 (inside
+/// the test windows) by the builders' core-tier dealer.
 fn input(lines: &[(&str, u32, i64)]) -> PromotionInput {
+    let cases: Vec<(&str, u32)> = lines
+        .iter()
+        .map(|&(sku, quantity, _)| (sku, quantity))
+        .collect();
     let lines: Vec<PricedOrderLine> = lines
         .iter()
         .enumerate()
@@ -16,47 +21,16 @@ fn input(lines: &[(&str, u32, i64)]) -> PromotionInput {
             amount: yuan * 100 * i64::from(*quantity),
         })
         .collect();
-    let product = |sku: &str, category: &str| Product {
-        sku: sku.into(),
-        name: sku.into(),
-        category: category.into(),
-        pack_size: 6,
-        base_price: 50_000,
-        new_product: false,
-        restricted_to_regions: vec![],
-    };
     PromotionInput {
         order: Order {
-            id: "o1".into(),
-            dealer_id: "d1".into(),
-            region: "r01".into(),
-            ship_to: "r01".into(),
-            order_type: OrderType::Spot,
-            urgency: Urgency::Normal,
             placed_at: 1_000,
-            lines: lines
-                .iter()
-                .map(|l| OrderLine {
-                    line_no: l.line_no,
-                    sku: l.sku.clone(),
-                    quantity: l.quantity,
-                })
-                .collect(),
+            ..testing::order(&cases)
         },
-        dealer: Dealer {
-            id: "d1".into(),
-            region: "r01".into(),
-            tier: DealerTier::Core,
-            class: CustomerClass::Dealer,
-            territory: vec!["r01".into()],
-            credit_limit: 0,
-            outstanding_balance: 0,
-            usual_order_cases: 10,
-        },
+        dealer: testing::dealer(),
         products: vec![
-            product("BJ-500", "baijiu"),
-            product("WINE-750", "wine"),
-            product("GIFT", "merch"),
+            testing::product("BJ-500", "baijiu", 50_000),
+            testing::product("WINE-750", "wine", 50_000),
+            testing::product("GIFT", "merch", 50_000),
         ],
         subtotal: lines.iter().map(|l| l.amount).sum(),
         lines,

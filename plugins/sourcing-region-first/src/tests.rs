@@ -2,7 +2,7 @@
 
 use super::*;
 use chanhost_sdk::sourcing::{StockLevel, Warehouse};
-use chanhost_sdk::{Dealer, DealerTier, Order, OrderLine, OrderType, Product};
+use chanhost_sdk::{Product, testing};
 
 fn wh(id: &str, rank: u32, level: WarehouseLevel, stock: &[(&str, u32)]) -> Warehouse {
     Warehouse {
@@ -22,46 +22,15 @@ fn wh(id: &str, rank: u32, level: WarehouseLevel, stock: &[(&str, u32)]) -> Ware
 
 fn product(sku: &str, new_product: bool) -> Product {
     Product {
-        sku: sku.into(),
-        name: sku.into(),
-        category: "baijiu".into(),
-        pack_size: 6,
-        base_price: 100_000,
         new_product,
-        restricted_to_regions: vec![],
+        ..testing::product(sku, "baijiu", 100_000)
     }
 }
 
 fn input(lines: &[(&str, u32)], warehouses: Vec<Warehouse>) -> SourcingInput {
     SourcingInput {
-        order: Order {
-            id: "o1".into(),
-            dealer_id: "d1".into(),
-            region: "r01".into(),
-            ship_to: "r01".into(),
-            order_type: OrderType::Spot,
-            urgency: Urgency::Normal,
-            placed_at: 0,
-            lines: lines
-                .iter()
-                .enumerate()
-                .map(|(i, (sku, q))| OrderLine {
-                    line_no: i as u32 + 1,
-                    sku: (*sku).into(),
-                    quantity: *q,
-                })
-                .collect(),
-        },
-        dealer: Dealer {
-            id: "d1".into(),
-            region: "r01".into(),
-            tier: DealerTier::Core,
-            class: CustomerClass::Dealer,
-            territory: vec!["r01".into()],
-            credit_limit: 0,
-            outstanding_balance: 0,
-            usual_order_cases: 10,
-        },
+        order: testing::order(lines),
+        dealer: testing::dealer(),
         products: vec![product("BJ-500", false), product("BJ-NEW", true)],
         warehouses,
     }
