@@ -123,14 +123,22 @@ fn wat_component(text: &str) -> Vec<u8> {
 /// `(key, value)` pairs, each value a positive number.
 fn bench(args: &[&str]) -> (String, Vec<(String, f64)>) {
     let output = chanhost(args);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let text = stdout(&output);
     let last = text.lines().last().unwrap().to_string();
     let pairs = last
         .split(' ')
         .map(|kv| {
-            let (key, value) = kv.split_once('=').unwrap_or_else(|| panic!("not key=value: {last}"));
-            let value: f64 = value.parse().unwrap_or_else(|_| panic!("not a number: {last}"));
+            let (key, value) = kv
+                .split_once('=')
+                .unwrap_or_else(|| panic!("not key=value: {last}"));
+            let value: f64 = value
+                .parse()
+                .unwrap_or_else(|_| panic!("not a number: {last}"));
             assert!(value > 0.0, "{last}");
             (key.to_string(), value)
         })

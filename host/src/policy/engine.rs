@@ -71,10 +71,10 @@ impl PolicyEngine {
             .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
             .table_keep_resident(64 << 10);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        // Memories are capped at a few MiB: reserve just that, not 4 GiB each.
-        config
-            .memory_reservation(limits.memory_bytes as u64)
-            .memory_guard_size(64 << 10);
+        // Wasmtime's default 4 GiB reservation plus guard per memory is kept:
+        // it is only address space, and it lets compiled code skip explicit
+        // bounds checks on every load and store. The memory cap itself is the
+        // store limiter's and the pool's `max_memory_size`.
 
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);

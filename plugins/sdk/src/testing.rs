@@ -10,7 +10,9 @@
 //! # let _ = dealer;
 //! ```
 
-use crate::{CustomerClass, Dealer, DealerTier, Fen, Order, OrderLine, OrderType, Product, Urgency};
+use crate::{
+    CustomerClass, Dealer, DealerTier, Fen, Order, OrderLine, OrderType, Product, Urgency,
+};
 
 /// The region the builders place everything in.
 pub const REGION: &str = "r01";
@@ -29,7 +31,11 @@ pub fn order(lines: &[(&str, u32)]) -> Order {
         lines: lines
             .iter()
             .enumerate()
-            .map(|(i, (sku, quantity))| OrderLine { line_no: i as u32 + 1, sku: (*sku).into(), quantity: *quantity })
+            .map(|(i, (sku, quantity))| OrderLine {
+                line_no: i as u32 + 1,
+                sku: (*sku).into(),
+                quantity: *quantity,
+            })
             .collect(),
     }
 }

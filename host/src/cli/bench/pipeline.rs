@@ -55,32 +55,40 @@ pub fn run(iterations: usize) -> anyhow::Result<ExitCode> {
         );
     }
 
-    // Each side runs its own loop, so neither evicts the other's caches.
+    // The two sides alternate in blocks: each block keeps its own caches
+    // warm, and both see the same machine over time (this one is shared).
+    const BLOCK: usize = 100;
     let warmup = (iterations / 10).max(10);
     let mut per_step: Vec<Vec<f64>> = vec![Vec::new(); decision.trace.steps.len()];
     let mut sandboxed = Vec::with_capacity(iterations);
-    for i in 0..warmup + iterations {
-        let started = Instant::now();
-        let decision = set.evaluate(&context)?;
-        let elapsed_us = started.elapsed().as_secs_f64() * 1e6;
-        if i >= warmup {
-            sandboxed.push(elapsed_us);
-            for (samples, step) in per_step.iter_mut().zip(&decision.trace.steps) {
-                samples.push(step.duration_us as f64);
-            }
-        }
-        std::hint::black_box(decision);
-    }
     let mut baseline = Vec::with_capacity(iterations);
-    for i in 0..warmup + iterations {
-        let started = Instant::now();
-        std::hint::black_box(native.evaluate(&context));
-        let elapsed_us = started.elapsed().as_secs_f64() * 1e6;
-        if i >= warmup {
-            baseline.push(elapsed_us);
+    let mut done = 0;
+    while done < warmup + iterations {
+        let block = BLOCK.min(warmup + iterations - done);
+        let measured = done >= warmup;
+        for _ in 0..block {
+            let started = Instant::now();
+            let decision = set.evaluate(&context)?;
+            let elapsed_us = started.elapsed().as_secs_f64() * 1e6;
+            if measured {
+                sandboxed.push(elapsed_us);
+                for (samples, step) in per_step.iter_mut().zip(&decision.trace.steps) {
+                    samples.push(step.duration_us as f64);
+                }
+            }
+            std::hint::black_box(decision);
         }
-        // The native plugins log into a per-thread buffer; keep it empty.
-        chanhost_sdk::log::take();
+        for _ in 0..block {
+            let started = Instant::now();
+            std::hint::black_box(native.evaluate(&context));
+            let elapsed_us = started.elapsed().as_secs_f64() * 1e6;
+            if measured {
+                baseline.push(elapsed_us);
+            }
+            // The native plugins log into a per-thread buffer; keep it empty.
+            chanhost_sdk::log::take();
+        }
+        done += block;
     }
     let pipeline_us = median(&mut sandboxed);
     let native_us = median(&mut baseline);
