@@ -65,8 +65,8 @@ pub fn run(iterations: usize) -> anyhow::Result<ExitCode> {
     let mut done = 0;
     while done < warmup + iterations {
         let block = BLOCK.min(warmup + iterations - done);
-        let measured = done >= warmup;
-        for _ in 0..block {
+        for k in 0..block {
+            let measured = done + k >= warmup;
             let started = Instant::now();
             let decision = set.evaluate(&context)?;
             let elapsed_us = started.elapsed().as_secs_f64() * 1e6;
@@ -78,7 +78,8 @@ pub fn run(iterations: usize) -> anyhow::Result<ExitCode> {
             }
             std::hint::black_box(decision);
         }
-        for _ in 0..block {
+        for k in 0..block {
+            let measured = done + k >= warmup;
             let started = Instant::now();
             std::hint::black_box(native.evaluate(&context));
             let elapsed_us = started.elapsed().as_secs_f64() * 1e6;
