@@ -96,7 +96,7 @@ pub fn run(iterations: usize) -> anyhow::Result<ExitCode> {
     println!("{iterations} orders each, single thread, after {warmup} warm-up orders");
     for (step, samples) in decision.trace.steps.iter().zip(per_step.iter_mut()) {
         println!(
-            "  {:<22} median {:>7.1} µs per call (instantiate + call + lift)",
+            "  {:<22} median {:>7.1} µs per call (lower input, run, lift output)",
             step.slot,
             median(samples)
         );
