@@ -182,28 +182,50 @@ impl Plugin for RegionFirst {
 struct Pool<'a> {
     id: &'a str,
     rank: u32,
-    /// (SKU, cases still available), summed over duplicate stock entries.
-    left: Vec<(&'a str, u32)>,
+    /// Cases still available of each of the order's SKUs (indexed like
+    /// [`Skus`]), summed over duplicate stock entries.
+    left: Vec<u32>,
 }
 
 impl<'a> Pool<'a> {
-    fn left(&self, sku: &str) -> u32 {
-        self.left
-            .iter()
-            .find(|(s, _)| *s == sku)
-            .map_or(0, |(_, n)| *n)
+    fn left(&self, sku: usize) -> u32 {
+        self.left[sku]
     }
 
-    fn take(&mut self, sku: &str, quantity: u32) {
-        if let Some((_, n)) = self.left.iter_mut().find(|(s, _)| *s == sku) {
-            *n -= quantity;
+    fn take(&mut self, sku: usize, quantity: u32) {
+        self.left[sku] -= quantity;
+    }
+}
+
+/// The order's distinct SKUs, so that stock is matched against them once
+/// per warehouse and every later lookup is an index, not a string compare.
+struct Skus<'a>(Vec<&'a str>);
+
+impl<'a> Skus<'a> {
+    fn of(lines: &'a [chanhost_sdk::OrderLine]) -> Self {
+        let mut skus: Vec<&str> = Vec::new();
+        for line in lines {
+            if !skus.contains(&line.sku.as_str()) {
+                skus.push(&line.sku);
+            }
         }
+        Skus(skus)
+    }
+
+    fn index(&self, sku: &str) -> Option<usize> {
+        self.0.iter().position(|s| *s == sku)
     }
 }
 
 impl Sourcing for RegionFirst {
     fn source(config: &Config, input: SourcingInput) -> Result<SourcingPlan, PluginError> {
         let order = &input.order;
+        let skus = Skus::of(&order.lines);
+        let line_skus: Vec<usize> = order
+            .lines
+            .iter()
+            .map(|l| skus.index(&l.sku).expect("every line's SKU is indexed"))
+            .collect();
         let mut pools: Vec<Pool> = input
             .warehouses
             .iter()
@@ -214,11 +236,10 @@ impl Sourcing for RegionFirst {
                     .is_none_or(|max| w.neighbour_rank <= max)
             })
             .map(|w| {
-                let mut left: Vec<(&str, u32)> = Vec::new();
+                let mut left = vec![0u32; skus.0.len()];
                 for s in &w.stock {
-                    match left.iter_mut().find(|(sku, _)| *sku == s.sku) {
-                        Some((_, n)) => *n = n.saturating_add(s.available),
-                        None => left.push((&s.sku, s.available)),
+                    if let Some(i) = skus.index(&s.sku) {
+                        left[i] = left[i].saturating_add(s.available);
                     }
                 }
                 Pool {
@@ -230,32 +251,36 @@ impl Sourcing for RegionFirst {
             .collect();
 
         // Demand and own-region stock per SKU, before anything is taken.
-        let mut demand: Vec<(&str, u32, u32)> = Vec::new();
-        for line in &order.lines {
-            match demand.iter_mut().find(|(sku, _, _)| *sku == line.sku) {
-                Some((_, d, _)) => *d = d.saturating_add(line.quantity),
-                None => {
-                    let own: u32 = pools
-                        .iter()
-                        .filter(|p| p.rank == 0)
-                        .fold(0u32, |sum, p| sum.saturating_add(p.left(&line.sku)));
-                    demand.push((&line.sku, line.quantity, own));
-                }
-            }
+        let mut demand: Vec<(&str, u32, u32)> = skus
+            .0
+            .iter()
+            .enumerate()
+            .map(|(i, sku)| {
+                let own = pools
+                    .iter()
+                    .filter(|p| p.rank == 0)
+                    .fold(0u32, |sum, p| sum.saturating_add(p.left(i)));
+                (*sku, 0, own)
+            })
+            .collect();
+        for (line, &sku) in order.lines.iter().zip(&line_skus) {
+            demand[sku].1 = demand[sku].1.saturating_add(line.quantity);
         }
 
         let mut allocations: Vec<(Allocation, u32)> = Vec::new();
+        // (pool, SKU index) of each allocation, to merge without comparing strings.
+        let mut taken: Vec<(usize, usize)> = Vec::new();
         let mut backorders: Vec<Backorder> = Vec::new();
-        for line in &order.lines {
+        for (line, &sku) in order.lines.iter().zip(&line_skus) {
             let mut need = line.quantity;
             let mut candidates: Vec<usize> = (0..pools.len())
-                .filter(|&i| pools[i].left(&line.sku) > 0)
+                .filter(|&i| pools[i].left(sku) > 0)
                 .collect();
             candidates.sort_by(|&a, &b| {
                 let (a, b) = (&pools[a], &pools[b]);
                 a.rank
                     .cmp(&b.rank)
-                    .then(b.left(&line.sku).cmp(&a.left(&line.sku)))
+                    .then(b.left(sku).cmp(&a.left(sku)))
                     .then(a.id.cmp(b.id))
             });
             for &i in candidates.iter().take(config.max_split as usize) {
@@ -263,27 +288,27 @@ impl Sourcing for RegionFirst {
                     break;
                 }
                 let pool = &mut pools[i];
-                let take = need.min(pool.left(&line.sku));
-                pool.take(&line.sku, take);
+                let take = need.min(pool.left(sku));
+                pool.take(sku, take);
                 need -= take;
                 debug(&format!(
                     "line {}: {} × {} from {} (rank {})",
                     line.line_no, take, line.sku, pool.id, pool.rank
                 ));
                 // One allocation per warehouse and SKU: one shipment per warehouse.
-                match allocations
-                    .iter_mut()
-                    .find(|(a, _)| a.warehouse_id == pool.id && a.sku == line.sku)
-                {
-                    Some((a, _)) => a.quantity += take,
-                    None => allocations.push((
-                        Allocation {
-                            warehouse_id: pool.id.to_string(),
-                            sku: line.sku.clone(),
-                            quantity: take,
-                        },
-                        pool.rank,
-                    )),
+                match taken.iter().position(|&(p, k)| p == i && k == sku) {
+                    Some(at) => allocations[at].0.quantity += take,
+                    None => {
+                        taken.push((i, sku));
+                        allocations.push((
+                            Allocation {
+                                warehouse_id: pool.id.to_string(),
+                                sku: line.sku.clone(),
+                                quantity: take,
+                            },
+                            pool.rank,
+                        ));
+                    }
                 }
             }
             if need > 0 {
