@@ -21,19 +21,24 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-#[test]
-fn eval_prints_the_decision_and_trace_as_json() {
+/// `chanhost eval` of an example order with the example brand.
+fn eval_example(region: &str, order: &str) -> Output {
     let examples = examples();
-    let order = examples.join("orders/hl-mid-autumn.json");
-    let output = chanhost(&[
+    let order = examples.join(format!("orders/{order}.json"));
+    chanhost(&[
         "eval",
         "--config",
         examples.to_str().unwrap(),
         "--region",
-        "hl",
+        region,
         "--order",
         order.to_str().unwrap(),
-    ]);
+    ])
+}
+
+#[test]
+fn eval_prints_the_decision_and_trace_as_json() {
+    let output = eval_example("hl", "hl-mid-autumn");
     assert!(
         output.status.success(),
         "{}",
@@ -47,17 +52,7 @@ fn eval_prints_the_decision_and_trace_as_json() {
 
 #[test]
 fn eval_refuses_an_order_for_another_region() {
-    let examples = examples();
-    let order = examples.join("orders/hl-mid-autumn.json");
-    let output = chanhost(&[
-        "eval",
-        "--config",
-        examples.to_str().unwrap(),
-        "--region",
-        "gd",
-        "--order",
-        order.to_str().unwrap(),
-    ]);
+    let output = eval_example("gd", "hl-mid-autumn");
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("belongs to region hl, not gd"));
 }
