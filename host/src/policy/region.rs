@@ -210,16 +210,17 @@ impl Loader<'_> {
             .map(|c| c.get_ref().clone())
             .unwrap_or_default();
         let config_json = serde_json::to_string(&config).expect("a TOML table is valid JSON");
-        let line = slot.config.as_ref().map_or_else(
-            || line_of(path, slot.plugin.span().start),
-            |c| line_of(path, c.span().start),
-        );
         match plugin.configure(&config_json).result {
             Ok(Ok(())) => {}
             Ok(Err(problems)) => {
+                // Only an error needs the line: that costs a re-read of the file.
+                let offset = slot
+                    .config
+                    .as_ref()
+                    .map_or(slot.plugin.span().start, |c| c.span().start);
                 return Err(ConfigError::PluginConfig {
                     path: path.to_path_buf(),
-                    line,
+                    line: line_of(path, offset),
                     table: table.to_string(),
                     plugin: plugin.identity().name.clone(),
                     problems: problems.into_iter().map(|p| (p.path, p.message)).collect(),
