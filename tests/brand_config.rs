@@ -166,3 +166,43 @@ fn a_component_above_the_size_limit_is_refused_at_load() {
         "{error}"
     );
 }
+
+#[test]
+fn example_dataset_loads() {
+    use chanhost::config::BrandConfig;
+    use chanhost::config::dataset::{Dataset, Role};
+    use chanhost::domain::WarehouseLevel;
+
+    let brand = BrandConfig::load(&examples()).expect("the example brand loads");
+    let data = Dataset::load(&examples().join("dataset"), &brand).expect("the data set loads");
+    assert!(data.dealers.len() >= 1000, "{} dealers", data.dealers.len());
+    let regional = data
+        .warehouses
+        .iter()
+        .filter(|w| w.level == WarehouseLevel::Region);
+    assert_eq!(regional.count(), 32 * 2);
+    for region in brand.regions.keys() {
+        for n in 1..=2 {
+            let id = format!("WH-{}-{n}", region.to_uppercase());
+            assert!(
+                data.warehouses.iter().any(|w| w.id == id),
+                "{id} is missing"
+            );
+        }
+    }
+    for role in [Role::HqAdmin, Role::RegionAdmin, Role::Dealer] {
+        assert!(
+            data.tokens.iter().any(|t| t.role == role),
+            "no {role:?} token"
+        );
+    }
+    // The sample orders' dealers are in the data set, with the same profile.
+    for entry in std::fs::read_dir(examples().join("orders")).unwrap() {
+        let order: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+        let dealer: chanhost::domain::Dealer =
+            serde_json::from_value(order["dealer"].clone()).unwrap();
+        let record = data.dealers.iter().find(|d| d.id == dealer.id).unwrap();
+        assert_eq!(record.to_dealer(), dealer);
+    }
+}

@@ -5,6 +5,7 @@
 //! This module only reads files; turning plugin references into loaded,
 //! configured plugins is `policy::region`'s job.
 
+pub mod dataset;
 pub mod error;
 mod model;
 
