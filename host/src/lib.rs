@@ -5,3 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod policy;
+pub mod service;
+pub mod store;
+pub mod api;
+pub mod server;

@@ -3,6 +3,7 @@
 mod bench;
 mod eval;
 mod plugin;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -21,6 +22,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the order API (SQLite in ./data unless given a database URL).
+    Serve(serve::ServeArgs),
     /// Evaluate one order with a region's plugins; print decision and trace.
     Eval(eval::EvalArgs),
     /// Benchmarks with machine-readable last lines.
@@ -34,7 +37,7 @@ enum Command {
 pub fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -42,6 +45,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Bench(command) => command.run(),
         Command::Eval(args) => args.run(),
+        Command::Serve(args) => args.run(),
         Command::Plugin(command) => command.run(),
     };
     match result {

@@ -1,8 +1,10 @@
 //! Plain types and rules of the dealer channel: no I/O, no plugins, no SQL.
 
 pub mod catalogue;
+pub mod lifecycle;
 pub mod order;
 
+pub use lifecycle::{OrderAction, OrderStatus};
 pub use catalogue::{Product, Warehouse, WarehouseLevel};
 pub use order::{CustomerClass, Dealer, DealerTier, Order, OrderLine, OrderType, Urgency};
 

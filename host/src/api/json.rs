@@ -1,0 +1,123 @@
+//! The JSON body extractor: malformed JSON is a 400, JSON of the wrong shape
+//! a 422 naming the field by JSON pointer, an oversized body a 413; all as
+//! problem+json rather than axum's plain-text rejections.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+
+/// Largest request body the API reads (an order of a few thousand lines fits).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// A JSON request body of type `T`.
+pub struct Body<T>(pub T);
+
+impl<S, T> FromRequest<S> for Body<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read(req, state).await?;
+        parse(&bytes).map(Body)
+    }
+}
+
+/// An optional JSON body: an empty body is `None`.
+pub struct OptionalBody<T>(pub Option<T>);
+
+impl<S, T> FromRequest<S> for OptionalBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalBody(None));
+        }
+        parse(&bytes).map(|value| OptionalBody(Some(value)))
+    }
+}
+
+async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge { limit: MAX_BODY_BYTES }
+        } else {
+            ApiError::bad_request(rejection.body_text())
+        }
+    })
+}
+
+/// Parses a JSON document, locating any error by JSON pointer.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = pointer(err.path());
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => ApiError::invalid(path, inner.to_string()),
+            _ => ApiError::BadRequest {
+                detail: format!("malformed JSON: {inner}"),
+                path: None,
+            },
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|err| ApiError::bad_request(format!("malformed JSON: {err}")))?;
+    Ok(value)
+}
+
+fn pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        out.push('/');
+        match segment {
+            Segment::Seq { index } => out.push_str(&index.to_string()),
+            Segment::Map { key } => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
+            Segment::Enum { variant } => out.push_str(variant),
+            Segment::Unknown => out.push('?'),
+        }
+    }
+    if out.is_empty() { "/".to_string() } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Order {
+        lines: Vec<Line>,
+    }
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Line {
+        quantity: u32,
+    }
+
+    #[test]
+    fn wrong_shape_names_the_field() {
+        let err = parse::<Order>(br#"{"lines":[{"quantity":1},{"quantity":-3}]}"#).unwrap_err();
+        match err {
+            ApiError::Unprocessable { problems, .. } => assert_eq!(problems[0].path, "/lines/1/quantity"),
+            other => panic!("expected 422, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_json_is_a_bad_request() {
+        let err = parse::<Order>(br#"{"lines":[{"quantity":1}"#).unwrap_err();
+        assert!(matches!(err, ApiError::BadRequest { .. }), "{err:?}");
+    }
+}

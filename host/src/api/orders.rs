@@ -1,0 +1,183 @@
+//! `/v1/orders`: place (idempotent), list with cursor pagination, read with
+//! timeline and decision trace, and move through the lifecycle.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::json::OptionalBody;
+use super::{ApiError, ApiResult, AppState, Body, Caller, Role};
+use crate::domain::{OrderAction, OrderStatus};
+use crate::service::lifecycle::{self, Note, ShipRequest, TrackingEvent};
+use crate::service::placement::{self, PlaceOrder, Placed};
+use crate::store::orders::{self, OrderFilter, OrderHeader};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/orders", post(place).get(list))
+        .route("/orders/{id}", get(show))
+        .route("/orders/{id}/decision", get(decision))
+        .route("/orders/{id}/approve", post(approve))
+        .route("/orders/{id}/reject", post(reject))
+        .route("/orders/{id}/allocate", post(allocate))
+        .route("/orders/{id}/cancel", post(cancel))
+        .route("/orders/{id}/receipt", post(confirm_receipt))
+        .route("/orders/{id}/complete", post(complete))
+        .route("/orders/{id}/shipments", post(ship))
+        .route("/orders/{id}/shipments/{shipment}/events", post(track))
+}
+
+/// Longest idempotency key accepted.
+const MAX_KEY_LEN: usize = 200;
+
+async fn place(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Body(request): Body<PlaceOrder>) -> ApiResult<Response> {
+    let key = headers
+        .get("idempotency-key")
+        .ok_or_else(|| ApiError::BadRequest {
+            detail: "an order needs an Idempotency-Key header (any unique string, reused on retry)".into(),
+            path: Some("Idempotency-Key".into()),
+        })?
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|key| !key.is_empty() && key.len() <= MAX_KEY_LEN)
+        .ok_or_else(|| ApiError::BadRequest {
+            detail: format!("Idempotency-Key must be 1–{MAX_KEY_LEN} visible ASCII characters"),
+            path: Some("Idempotency-Key".into()),
+        })?
+        .to_string();
+    Ok(match placement::place(&state, &caller, &key, request).await? {
+        Placed::Created(order) => (StatusCode::CREATED, [("location", format!("/v1/orders/{}", order.header.id))], Json(order)).into_response(),
+        Placed::Replayed(order) => (
+            StatusCode::CREATED,
+            [("location", format!("/v1/orders/{}", order.header.id)), ("idempotent-replayed", "true".to_string())],
+            Json(order),
+        )
+            .into_response(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    dealer_id: Option<String>,
+    region: Option<String>,
+    status: Option<OrderStatus>,
+    /// Placed at or after (ms since the epoch).
+    from: Option<i64>,
+    /// Placed before (ms since the epoch).
+    to: Option<i64>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Page {
+    orders: Vec<OrderHeader>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    next_cursor: Option<String>,
+}
+
+async fn list(State(state): State<AppState>, caller: Caller, query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>) -> ApiResult<Json<Page>> {
+    let Query(query) = query.map_err(|err| ApiError::invalid("query", err.body_text()))?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid("/limit", "between 1 and 500"));
+    }
+    let mut filter = OrderFilter {
+        dealer_id: query.dealer_id,
+        region: query.region,
+        status: query.status,
+        placed_from: query.from,
+        placed_to: query.to,
+        after: query.cursor.as_deref().map(decode_cursor).transpose()?,
+        limit,
+    };
+    // Scope the query to what the caller may see.
+    match &caller.role {
+        Role::HqAdmin => {}
+        Role::RegionAdmin { region } => match &filter.region {
+            Some(asked) if asked != region => {
+                return Err(ApiError::forbidden(format!("a region admin of {region} may not list orders of region {asked}")));
+            }
+            _ => filter.region = Some(region.clone()),
+        },
+        Role::Dealer { dealer_id, .. } => match &filter.dealer_id {
+            Some(asked) if asked != dealer_id => {
+                return Err(ApiError::forbidden(format!("dealer {dealer_id} may not list orders of dealer {asked}")));
+            }
+            _ => filter.dealer_id = Some(dealer_id.clone()),
+        },
+    }
+    let mut conn = state.store.pool.acquire().await?;
+    let mut orders = orders::list(&mut conn, &filter).await?;
+    let next_cursor = if orders.len() > limit as usize {
+        orders.truncate(limit as usize);
+        orders.last().map(|o| format!("{}.{}", o.placed_at, o.id))
+    } else {
+        None
+    };
+    Ok(Json(Page { orders, next_cursor }))
+}
+
+fn decode_cursor(cursor: &str) -> ApiResult<(i64, String)> {
+    cursor
+        .split_once('.')
+        .and_then(|(at, id)| Some((at.parse().ok()?, id.to_string())))
+        .ok_or_else(|| ApiError::invalid("/cursor", "not a cursor this API gave out"))
+}
+
+async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<orders::OrderView>> {
+    let mut conn = state.store.pool.acquire().await?;
+    lifecycle::visible_order(&mut conn, &caller, &id).await?;
+    Ok(Json(lifecycle::reload(&state, &id).await?))
+}
+
+/// The decision that placed the order, with its trace and the exact input
+/// the plugins saw.
+async fn decision(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<serde_json::Value>> {
+    let mut conn = state.store.pool.acquire().await?;
+    lifecycle::visible_order(&mut conn, &caller, &id).await?;
+    let (decision, context) = orders::decision(&mut conn, &id).await?.ok_or_else(|| ApiError::not_found("order", id))?;
+    Ok(Json(serde_json::json!({ "decision": decision, "input": context })))
+}
+
+async fn step(state: AppState, caller: Caller, id: String, action: OrderAction, note: OptionalBody<Note>) -> ApiResult<Json<orders::OrderView>> {
+    let note = note.0.map(|n| n.note).unwrap_or_default();
+    Ok(Json(lifecycle::transition(&state, &caller, &id, action, &note).await?))
+}
+
+async fn approve(State(s): State<AppState>, c: Caller, Path(id): Path<String>, note: OptionalBody<Note>) -> ApiResult<Json<orders::OrderView>> {
+    step(s, c, id, OrderAction::Approve, note).await
+}
+async fn reject(State(s): State<AppState>, c: Caller, Path(id): Path<String>, note: OptionalBody<Note>) -> ApiResult<Json<orders::OrderView>> {
+    step(s, c, id, OrderAction::Reject, note).await
+}
+async fn allocate(State(s): State<AppState>, c: Caller, Path(id): Path<String>, note: OptionalBody<Note>) -> ApiResult<Json<orders::OrderView>> {
+    step(s, c, id, OrderAction::Allocate, note).await
+}
+async fn cancel(State(s): State<AppState>, c: Caller, Path(id): Path<String>, note: OptionalBody<Note>) -> ApiResult<Json<orders::OrderView>> {
+    step(s, c, id, OrderAction::Cancel, note).await
+}
+async fn confirm_receipt(State(s): State<AppState>, c: Caller, Path(id): Path<String>, note: OptionalBody<Note>) -> ApiResult<Json<orders::OrderView>> {
+    step(s, c, id, OrderAction::ConfirmReceipt, note).await
+}
+async fn complete(State(s): State<AppState>, c: Caller, Path(id): Path<String>, note: OptionalBody<Note>) -> ApiResult<Json<orders::OrderView>> {
+    step(s, c, id, OrderAction::Complete, note).await
+}
+
+async fn ship(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Body(request): Body<ShipRequest>) -> ApiResult<(StatusCode, Json<orders::OrderView>)> {
+    Ok((StatusCode::CREATED, Json(lifecycle::ship(&state, &caller, &id, request).await?)))
+}
+
+async fn track(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, shipment)): Path<(String, String)>,
+    Body(event): Body<TrackingEvent>,
+) -> ApiResult<(StatusCode, Json<orders::OrderView>)> {
+    Ok((StatusCode::CREATED, Json(lifecycle::track(&state, &caller, &id, &shipment, event).await?)))
+}

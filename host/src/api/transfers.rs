@@ -1,0 +1,9 @@
+//! HTTP routes for transfers (being written).
+
+use axum::Router;
+
+use super::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+}

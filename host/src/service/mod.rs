@@ -1,0 +1,6 @@
+//! Application services: the work one request asks for, spanning the
+//! policy pipeline and the store, kept out of the HTTP handlers.
+
+pub mod alerts;
+pub mod lifecycle;
+pub mod placement;

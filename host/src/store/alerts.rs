@@ -1,0 +1,1 @@
+//! Repository for alerts (being written).

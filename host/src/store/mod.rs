@@ -1,0 +1,181 @@
+//! Durable state on SQLite (the embedded default) or PostgreSQL, through one
+//! sqlx `Any` pool and one SQL dialect. One repository module per aggregate;
+//! the schema lives in `host/migrations/` and is applied at start.
+//!
+//! Rules every repository keeps so that several hosts can share one
+//! PostgreSQL: stock only changes through conditional updates that re-check
+//! availability in the database (never a read-then-write in Rust), every
+//! change of stock writes a movement in the same transaction, and
+//! idempotency is a unique index, not a lookup.
+
+pub mod catalogue;
+pub mod claims;
+pub mod dealers;
+pub mod inventory;
+pub mod orders;
+pub mod payments;
+pub mod seed;
+pub mod tokens;
+pub mod transfers;
+pub mod alerts;
+pub mod writer;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+pub use writer::OrderWriter;
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL {0:?}: use sqlite://<file> or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("stored {what} is corrupt: {detail}")]
+    Corrupt { what: &'static str, detail: String },
+}
+
+impl StoreError {
+    pub fn corrupt(what: &'static str, detail: impl std::fmt::Display) -> Self {
+        StoreError::Corrupt {
+            what,
+            detail: detail.to_string(),
+        }
+    }
+
+    /// A unique index refused the row (an idempotent replay, a duplicate id).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+
+    /// A CHECK constraint refused the row (the database's own oversell guard).
+    pub fn is_check_violation(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_check_violation())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The connection pool and what it is connected to.
+#[derive(Clone)]
+pub struct Store {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+impl Store {
+    /// Opens (creating if needed) `<dir>/chanhost.db`.
+    pub async fn open_data_dir(dir: &Path) -> StoreResult<Store> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        let url = format!("sqlite://{}?mode=rwc", dir.join("chanhost.db").display());
+        Store::connect(&url).await
+    }
+
+    /// Connects to `sqlite://…` or `postgres://…` and applies migrations.
+    pub async fn connect(url: &str) -> StoreResult<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+        let pool = match backend {
+            // WAL lets readers run beside the one writer; FULL makes each
+            // commit durable before it is acknowledged.
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = FULL").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool, backend })
+    }
+}
+
+/// A new time-ordered row id with a readable prefix, e.g. `ORD-0193…`.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::now_v7().simple())
+}
+
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A serde enum's snake_case name, as stored in a TEXT column.
+pub fn encode_enum<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        other => panic!("not a unit enum: {other:?}"),
+    }
+}
+
+/// The inverse of [`encode_enum`]; a name the code does not know is corrupt data.
+pub fn decode_enum<T: serde::de::DeserializeOwned>(what: &'static str, name: &str) -> StoreResult<T> {
+    serde_json::from_value(serde_json::Value::String(name.to_string()))
+        .map_err(|_| StoreError::corrupt(what, format!("unknown value {name:?}")))
+}
+
+/// Builds `$start, $start+1, …` placeholders for an `IN (…)` list.
+pub fn placeholders(start: usize, count: usize) -> String {
+    (start..start + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_from_start() {
+        assert_eq!(placeholders(3, 3), "$3, $4, $5");
+        assert_eq!(placeholders(1, 0), "");
+    }
+
+    #[test]
+    fn ids_sort_by_creation() {
+        let a = new_id("ORD");
+        let b = new_id("ORD");
+        assert!(a < b, "{a} < {b}");
+        assert!(a.starts_with("ORD-"));
+    }
+}

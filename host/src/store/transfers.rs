@@ -1,0 +1,1 @@
+//! Repository for transfers (being written).

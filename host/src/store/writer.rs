@@ -1,0 +1,93 @@
+//! Group commit for order placement. Requests queue on a channel; one task
+//! takes everything queued (up to [`MAX_BATCH`]) and writes it in one
+//! transaction, each order inside its own savepoint so that one order out
+//! of stock or replayed does not undo its neighbours. One durable commit
+//! (one fsync on SQLite) then acknowledges the whole batch.
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::orders::{self, Inserted, NewOrder};
+use super::{Store, StoreError, StoreResult};
+use sqlx::Acquire;
+
+/// Most orders one commit carries.
+pub const MAX_BATCH: usize = 256;
+
+type Request = (NewOrder, oneshot::Sender<StoreResult<Inserted>>);
+
+/// The handle placement uses; cheap to clone.
+#[derive(Clone)]
+pub struct OrderWriter {
+    queue: mpsc::Sender<Request>,
+}
+
+impl OrderWriter {
+    /// Starts the writer task on the current tokio runtime.
+    pub fn spawn(store: Store) -> OrderWriter {
+        let (queue, requests) = mpsc::channel(MAX_BATCH * 8);
+        tokio::spawn(run(store, requests));
+        OrderWriter { queue }
+    }
+
+    /// Writes one order; resolves once it is durably committed (or refused).
+    pub async fn write(&self, order: NewOrder) -> StoreResult<Inserted> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send((order, reply))
+            .await
+            .map_err(|_| StoreError::corrupt("order writer", "stopped"))?;
+        answer
+            .await
+            .map_err(|_| StoreError::corrupt("order writer", "dropped the request"))?
+    }
+}
+
+async fn run(store: Store, mut requests: mpsc::Receiver<Request>) {
+    let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
+    while requests.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let orders: Vec<&NewOrder> = batch.iter().map(|(order, _)| order).collect();
+        match write_batch(&store, &orders).await {
+            Ok(outcomes) => {
+                for ((_, reply), outcome) in batch.drain(..).zip(outcomes) {
+                    let _ = reply.send(Ok(outcome));
+                }
+            }
+            // A batch can fail as a whole (a deadlock with another host, a
+            // lost connection): then each order gets its own transaction, so
+            // one bad order cannot fail the others.
+            Err(err) => {
+                tracing::warn!(error = %err, orders = batch.len(), "batch commit failed; writing one by one");
+                for (order, reply) in batch.drain(..) {
+                    let outcome = write_batch(&store, &[&order]).await.map(|mut o| o.remove(0));
+                    let _ = reply.send(outcome);
+                }
+            }
+        }
+    }
+}
+
+async fn write_batch(store: &Store, orders: &[&NewOrder]) -> StoreResult<Vec<Inserted>> {
+    let mut tx = store.pool.begin().await?;
+    let mut outcomes = Vec::with_capacity(orders.len());
+    for order in orders {
+        let mut savepoint = tx.begin().await?;
+        let outcome = match orders::insert(&mut savepoint, order).await {
+            Ok(outcome) => outcome,
+            // The database's own guard (CHECK on stock) speaks for the
+            // conditional update if a race slipped past it.
+            Err(err) if err.is_check_violation() => Inserted::OutOfStock {
+                warehouse_id: String::new(),
+                sku: String::new(),
+            },
+            Err(err) => return Err(err),
+        };
+        if outcome == Inserted::Created {
+            savepoint.commit().await?;
+        } else {
+            savepoint.rollback().await?;
+        }
+        outcomes.push(outcome);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
