@@ -77,10 +77,9 @@ pub async fn place(state: &AppState, caller: &Caller, idempotency_key: &str, req
         return Err(ApiError::invalid("/ship_to", format!("unknown territory {ship_to}")));
     }
 
+    // A retry is found by the unique index when its order is written: one
+    // read less for every first attempt, one evaluation more per retry.
     let request_hash = request_hash(&dealer.id, &request);
-    if let Some(existing) = orders::by_idempotency_key(&mut conn, &dealer.id, idempotency_key).await? {
-        return replay(&mut conn, existing, &request_hash).await;
-    }
 
     let region = state
         .brand
@@ -135,16 +134,17 @@ pub async fn place(state: &AppState, caller: &Caller, idempotency_key: &str, req
             continue;
         }
         if decision.status == DecisionStatus::Rejected {
+            // A retry of an order that was placed keeps its first answer,
+            // whatever the policy would say now.
+            if let Some(existing) = orders::by_idempotency_key(&mut conn, &dealer.id, idempotency_key).await? {
+                return replay(&mut conn, existing, &request_hash).await;
+            }
             return Err(rejected(&decision));
         }
         let new_order = new_order(&context, &decision, idempotency_key, &request_hash, &caller.actor())?;
+        let view = new_order.view()?;
         match state.writer.write(new_order).await? {
-            Inserted::Created => {
-                let view = orders::view(&mut conn, &order.id)
-                    .await?
-                    .ok_or_else(|| ApiError::Internal(format!("order {} vanished after commit", order.id)))?;
-                return Ok(Placed::Created(Box::new(view)));
-            }
+            Inserted::Created => return Ok(Placed::Created(Box::new(view))),
             Inserted::Duplicate => {
                 let existing = orders::by_idempotency_key(&mut conn, &dealer.id, idempotency_key)
                     .await?

@@ -58,6 +58,96 @@ pub struct NewAllocation {
     pub quantity: u32,
 }
 
+impl NewOrder {
+    /// The timeline a new order starts with: placed, and approved by the
+    /// pipeline when nothing held it.
+    pub fn initial_timeline(&self) -> Vec<EventView> {
+        let mut events = vec![EventView {
+            from_status: None,
+            to_status: OrderStatus::PendingReview.name().to_string(),
+            action: "place".to_string(),
+            actor: self.placed_by.clone(),
+            at: self.placed_at,
+            note: String::new(),
+        }];
+        if self.status == OrderStatus::Approved {
+            events.push(EventView {
+                from_status: Some(OrderStatus::PendingReview.name().to_string()),
+                to_status: OrderStatus::Approved.name().to_string(),
+                action: "approve".to_string(),
+                actor: "system (policy pipeline allowed the order)".to_string(),
+                at: self.placed_at,
+                note: String::new(),
+            });
+        }
+        events
+    }
+
+    /// The order as `view` would read it back right after `insert`, without
+    /// the round trips.
+    pub fn view(&self) -> StoreResult<OrderView> {
+        let reasons = serde_json::from_str(&self.reasons_json).map_err(|e| StoreError::corrupt("order reasons", e))?;
+        Ok(OrderView {
+            header: OrderHeader {
+                id: self.id.clone(),
+                dealer_id: self.dealer_id.clone(),
+                region: self.region.clone(),
+                ship_to: self.ship_to.clone(),
+                order_type: self.order_type,
+                urgency: self.urgency,
+                status: self.status,
+                placed_at: self.placed_at,
+                updated_at: self.placed_at,
+                subtotal: self.subtotal,
+                discount: self.discount,
+                total: self.total,
+                paid: 0,
+                priority: self.priority,
+                placed_by: self.placed_by.clone(),
+                request_hash: self.request_hash.clone(),
+            },
+            reasons,
+            lines: self
+                .lines
+                .iter()
+                .map(|l| LineView {
+                    line_no: l.line_no,
+                    sku: l.sku.clone(),
+                    quantity: l.quantity,
+                    unit_price: l.unit_price,
+                    discount: l.discount,
+                    amount: l.amount,
+                    free: l.free,
+                    promotion_id: l.promotion_id.clone(),
+                })
+                .collect(),
+            allocations: {
+                let mut allocations: Vec<AllocationView> = self
+                    .allocations
+                    .iter()
+                    .map(|a| AllocationView {
+                        warehouse_id: a.warehouse_id.clone(),
+                        sku: a.sku.clone(),
+                        quantity: a.quantity,
+                        shipped: 0,
+                        released: 0,
+                    })
+                    .collect();
+                allocations.sort_by(|a, b| (&a.warehouse_id, &a.sku).cmp(&(&b.warehouse_id, &b.sku)));
+                allocations
+            },
+            backorders: self
+                .backorders
+                .iter()
+                .map(|(sku, quantity)| BackorderView { sku: sku.clone(), quantity: *quantity })
+                .collect(),
+            shipments: Vec::new(),
+            timeline: self.initial_timeline(),
+            allowed_actions: self.status.allowed().iter().map(|a| a.name()).collect(),
+        })
+    }
+}
+
 /// How writing one order ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inserted {
@@ -159,19 +249,10 @@ pub async fn insert(conn: &mut AnyConnection, order: &NewOrder) -> StoreResult<I
             .execute(&mut *conn)
             .await?;
     }
-    record_event(conn, &order.id, None, OrderStatus::PendingReview, "place", &order.placed_by, order.placed_at, "").await?;
-    if order.status == OrderStatus::Approved {
-        record_event(
-            conn,
-            &order.id,
-            Some(OrderStatus::PendingReview),
-            OrderStatus::Approved,
-            "approve",
-            "system (policy pipeline allowed the order)",
-            order.placed_at,
-            "",
-        )
-        .await?;
+    for event in order.initial_timeline() {
+        let from = event.from_status.as_deref().map(|s| decode_enum("order status", s)).transpose()?;
+        let to = decode_enum("order status", &event.to_status)?;
+        record_event(conn, &order.id, from, to, &event.action, &event.actor, event.at, &event.note).await?;
     }
     Ok(Inserted::Created)
 }
