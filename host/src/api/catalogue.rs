@@ -2,11 +2,12 @@
 //! dealers. Anyone signed in reads the catalogue and regions; warehouses
 //! and dealers follow the caller's reach.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use super::json::Params;
 use super::{ApiError, ApiResult, AppState, Caller, Role};
 use crate::domain::Product;
 use crate::store::catalogue::{self, WarehouseView};
@@ -89,12 +90,12 @@ fn scope(caller: &Caller, asked: Option<String>) -> ApiResult<Option<String>> {
     }
 }
 
-async fn warehouses(State(state): State<AppState>, caller: Caller, Query(q): Query<RegionQuery>) -> ApiResult<Json<Vec<WarehouseView>>> {
+async fn warehouses(State(state): State<AppState>, caller: Caller, Params(q): Params<RegionQuery>) -> ApiResult<Json<Vec<WarehouseView>>> {
     let region = scope(&caller, q.region)?;
     Ok(Json(catalogue::warehouses(&state.store, region.as_deref()).await?))
 }
 
-async fn list_dealers(State(state): State<AppState>, caller: Caller, Query(q): Query<RegionQuery>) -> ApiResult<Json<Vec<DealerView>>> {
+async fn list_dealers(State(state): State<AppState>, caller: Caller, Params(q): Params<RegionQuery>) -> ApiResult<Json<Vec<DealerView>>> {
     let region = scope(&caller, q.region)?;
     Ok(Json(dealers::list(&state.store.pool, region.as_deref()).await?))
 }

@@ -1,14 +1,14 @@
 //! `/v1/orders`: place (idempotent), list with cursor pagination, read with
 //! timeline and decision trace, and move through the lifecycle.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::json::OptionalBody;
+use super::json::{OptionalBody, Params};
 use super::{ApiError, ApiResult, AppState, Body, Caller, Role};
 use crate::domain::{OrderAction, OrderStatus};
 use crate::service::lifecycle::{self, Note, ShipRequest, TrackingEvent};
@@ -81,11 +81,10 @@ struct Page {
     next_cursor: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, caller: Caller, query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>) -> ApiResult<Json<Page>> {
-    let Query(query) = query.map_err(|err| ApiError::invalid("query", err.body_text()))?;
+async fn list(State(state): State<AppState>, caller: Caller, Params(query): Params<ListQuery>) -> ApiResult<Json<Page>> {
     let limit = query.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid("/limit", "between 1 and 500"));
+        return Err(ApiError::invalid("?limit", "between 1 and 500"));
     }
     let mut filter = OrderFilter {
         dealer_id: query.dealer_id,
@@ -127,7 +126,7 @@ fn decode_cursor(cursor: &str) -> ApiResult<(i64, String)> {
     cursor
         .split_once('.')
         .and_then(|(at, id)| Some((at.parse().ok()?, id.to_string())))
-        .ok_or_else(|| ApiError::invalid("/cursor", "not a cursor this API gave out"))
+        .ok_or_else(|| ApiError::invalid("?cursor", "not a cursor this API gave out"))
 }
 
 async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<orders::OrderView>> {

@@ -59,6 +59,7 @@ pub struct Movement<'a> {
 
 impl<'a> Movement<'a> {
     /// A movement with no links; set `order_id` etc. with struct update.
+    #[allow(clippy::too_many_arguments)] // one per column; named at every call site by position in Movement
     pub fn new(
         warehouse_id: &'a str,
         sku: &'a str,
@@ -182,4 +183,182 @@ pub async fn available_in(
         })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
+}
+
+// Reads for the inventory API, the alert scanner and the dashboard.
+
+/// One stock row with the warehouse it is in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StockRow {
+    pub warehouse_id: String,
+    pub warehouse_name: String,
+    pub region: String,
+    /// `hq`, `region`, `dealer` or `store`.
+    pub level: String,
+    pub sku: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub target: i64,
+    pub daily_demand: i64,
+}
+
+impl StockRow {
+    pub fn available(&self) -> i64 {
+        self.on_hand - self.reserved
+    }
+}
+
+/// Which stock rows to read; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct StockFilter<'a> {
+    /// A regional center's warehouses (HQ-level warehouses are HQ's, not
+    /// the center's, wherever they stand).
+    pub region: Option<&'a str>,
+    pub warehouse_id: Option<&'a str>,
+    pub sku: Option<&'a str>,
+    pub level: Option<&'a str>,
+}
+
+/// Stock rows matching `filter`, by warehouse and SKU.
+pub async fn stock(conn: &mut AnyConnection, filter: &StockFilter<'_>) -> StoreResult<Vec<StockRow>> {
+    let rows = sqlx::query(
+        "SELECT s.warehouse_id, w.name, w.region, w.level, s.sku, s.on_hand, s.reserved, s.target, s.daily_demand \
+         FROM stock s JOIN warehouses w ON w.id = s.warehouse_id \
+         WHERE ($1 = '' OR (w.region = $1 AND w.level <> 'hq')) \
+           AND ($2 = '' OR s.warehouse_id = $2) \
+           AND ($3 = '' OR s.sku = $3) \
+           AND ($4 = '' OR w.level = $4) \
+         ORDER BY s.warehouse_id, s.sku",
+    )
+    .bind(filter.region.unwrap_or(""))
+    .bind(filter.warehouse_id.unwrap_or(""))
+    .bind(filter.sku.unwrap_or(""))
+    .bind(filter.level.unwrap_or(""))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(StockRow {
+                warehouse_id: row.try_get(0)?,
+                warehouse_name: row.try_get(1)?,
+                region: row.try_get(2)?,
+                level: row.try_get(3)?,
+                sku: row.try_get(4)?,
+                on_hand: row.try_get(5)?,
+                reserved: row.try_get(6)?,
+                target: row.try_get(7)?,
+                daily_demand: row.try_get(8)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// `(on_hand, reserved)` of one stock row, if the warehouse holds the SKU.
+pub async fn level_of(conn: &mut AnyConnection, warehouse_id: &str, sku: &str) -> StoreResult<Option<(i64, i64)>> {
+    Ok(sqlx::query_as("SELECT on_hand, reserved FROM stock WHERE warehouse_id = $1 AND sku = $2")
+        .bind(warehouse_id)
+        .bind(sku)
+        .fetch_optional(&mut *conn)
+        .await?)
+}
+
+/// Takes the write lock on one stock row before reading it (a no-op
+/// update: PostgreSQL locks the row, SQLite the database), so that a figure
+/// read next cannot change before the caller's movement lands. Returns
+/// `(on_hand, reserved)`, or `None` if the warehouse does not hold the SKU.
+pub async fn lock_row(conn: &mut AnyConnection, warehouse_id: &str, sku: &str) -> StoreResult<Option<(i64, i64)>> {
+    sqlx::query("UPDATE stock SET on_hand = on_hand WHERE warehouse_id = $1 AND sku = $2")
+        .bind(warehouse_id)
+        .bind(sku)
+        .execute(&mut *conn)
+        .await?;
+    level_of(conn, warehouse_id, sku).await
+}
+
+/// One movement as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MovementRow {
+    pub id: String,
+    pub warehouse_id: String,
+    pub sku: String,
+    pub kind: String,
+    pub on_hand_delta: i64,
+    pub reserved_delta: i64,
+    pub reason: String,
+    pub actor: String,
+    pub order_id: Option<String>,
+    pub transfer_id: Option<String>,
+    pub claim_id: Option<String>,
+    pub at: i64,
+}
+
+/// Which movements to read, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct MovementFilter<'a> {
+    /// A regional center's warehouses (not HQ-level ones).
+    pub region: Option<&'a str>,
+    pub warehouse_id: Option<&'a str>,
+    pub sku: Option<&'a str>,
+    pub transfer_id: Option<&'a str>,
+    /// Only movements older than this id (the cursor).
+    pub before: Option<&'a str>,
+    pub limit: i64,
+}
+
+/// Movements matching `filter`, newest first (ids are time-ordered).
+pub async fn movements(conn: &mut AnyConnection, filter: &MovementFilter<'_>) -> StoreResult<Vec<MovementRow>> {
+    let rows = sqlx::query(
+        "SELECT m.id, m.warehouse_id, m.sku, m.kind, m.on_hand_delta, m.reserved_delta, m.reason, m.actor, \
+                m.order_id, m.transfer_id, m.claim_id, m.at \
+         FROM movements m JOIN warehouses w ON w.id = m.warehouse_id \
+         WHERE ($1 = '' OR (w.region = $1 AND w.level <> 'hq')) \
+           AND ($2 = '' OR m.warehouse_id = $2) \
+           AND ($3 = '' OR m.sku = $3) \
+           AND ($4 = '' OR m.transfer_id = $4) \
+           AND ($5 = '' OR m.id < $5) \
+         ORDER BY m.id DESC LIMIT $6",
+    )
+    .bind(filter.region.unwrap_or(""))
+    .bind(filter.warehouse_id.unwrap_or(""))
+    .bind(filter.sku.unwrap_or(""))
+    .bind(filter.transfer_id.unwrap_or(""))
+    .bind(filter.before.unwrap_or(""))
+    .bind(filter.limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(MovementRow {
+                id: row.try_get(0)?,
+                warehouse_id: row.try_get(1)?,
+                sku: row.try_get(2)?,
+                kind: row.try_get(3)?,
+                on_hand_delta: row.try_get(4)?,
+                reserved_delta: row.try_get(5)?,
+                reason: row.try_get(6)?,
+                actor: row.try_get(7)?,
+                order_id: row.try_get(8)?,
+                transfer_id: row.try_get(9)?,
+                claim_id: row.try_get(10)?,
+                at: row.try_get(11)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Stock of each region's own warehouses (every level but HQ's) summed:
+/// `(region, on_hand, reserved, target)`, one query for the dashboard.
+pub async fn region_totals(conn: &mut AnyConnection, region: Option<&str>) -> StoreResult<Vec<(String, i64, i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT w.region, COALESCE(CAST(SUM(s.on_hand) AS BIGINT), 0), \
+                COALESCE(CAST(SUM(s.reserved) AS BIGINT), 0), COALESCE(CAST(SUM(s.target) AS BIGINT), 0) \
+         FROM stock s JOIN warehouses w ON w.id = s.warehouse_id \
+         WHERE w.level <> 'hq' AND ($1 = '' OR w.region = $1) \
+         GROUP BY w.region",
+    )
+    .bind(region.unwrap_or(""))
+    .fetch_all(&mut *conn)
+    .await?)
 }
