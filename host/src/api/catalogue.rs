@@ -3,13 +3,14 @@
 //! and dealers follow the caller's reach.
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::json::Params;
-use super::{ApiError, ApiResult, AppState, Caller, Role};
-use crate::domain::Product;
+use super::{ApiError, ApiResult, AppState, Body, Caller, FieldProblem, Role};
+use crate::domain::{CustomerClass, Dealer, DealerTier, Product, WarehouseLevel};
 use crate::store::catalogue::{self, WarehouseView};
 use crate::store::dealers::{self, DealerView};
 
@@ -19,9 +20,9 @@ pub fn router() -> Router<AppState> {
         .route("/catalogue/{sku}", get(product))
         .route("/regions", get(regions))
         .route("/regions/{id}", get(region))
-        .route("/warehouses", get(warehouses))
-        .route("/dealers", get(list_dealers))
-        .route("/dealers/{id}", get(dealer))
+        .route("/warehouses", get(warehouses).post(add_warehouse))
+        .route("/dealers", get(list_dealers).post(add_dealer))
+        .route("/dealers/{id}", get(dealer).patch(edit_dealer))
         .route("/me", get(me))
 }
 
@@ -104,4 +105,125 @@ async fn dealer(State(state): State<AppState>, caller: Caller, Path(id): Path<St
     let dealer = dealers::get(&state.store.pool, &id).await?.ok_or_else(|| ApiError::not_found("dealer", id))?;
     caller.require_party(&dealer.dealer.id, &dealer.dealer.region, "see this dealer")?;
     Ok(Json(dealer))
+}
+
+async fn add_warehouse(State(state): State<AppState>, caller: Caller, Body(warehouse): Body<WarehouseView>) -> ApiResult<(StatusCode, Json<WarehouseView>)> {
+    caller.require_admin_of(&warehouse.region, "add warehouses")?;
+    let mut problems = Vec::new();
+    if warehouse.id.trim().is_empty() {
+        problems.push(FieldProblem::new("/id", "must not be empty"));
+    }
+    if !state.brand.regions.contains_key(&warehouse.region) {
+        problems.push(FieldProblem::new("/region", format!("unknown region {}", warehouse.region)));
+    }
+    let owned = matches!(warehouse.level, WarehouseLevel::Dealer | WarehouseLevel::Store);
+    match (&warehouse.owner, owned) {
+        (Some(owner), true) => {
+            if dealers::get(&state.store.pool, owner).await?.is_none() {
+                problems.push(FieldProblem::new("/owner", format!("unknown dealer or store {owner}")));
+            }
+        }
+        (None, true) => problems.push(FieldProblem::new("/owner", "a dealer- or store-level warehouse names who holds it")),
+        (Some(_), false) => problems.push(FieldProblem::new("/owner", "only dealer- and store-level warehouses have an owner")),
+        (None, false) => {}
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::invalid_fields(problems));
+    }
+    let mut conn = state.store.pool.acquire().await?;
+    if !catalogue::insert_warehouse(&mut conn, &warehouse).await? {
+        return Err(ApiError::conflict(format!("warehouse {} already exists", warehouse.id), vec![]));
+    }
+    Ok((StatusCode::CREATED, Json(warehouse)))
+}
+
+/// A dealer's or store's profile as HQ or its center sets it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DealerProfile {
+    id: String,
+    name: String,
+    region: String,
+    tier: DealerTier,
+    class: CustomerClass,
+    /// Territories it may ship to; its own region when absent.
+    #[serde(default)]
+    territory: Option<Vec<String>>,
+    credit_limit: i64,
+    usual_order_cases: i64,
+}
+
+impl DealerProfile {
+    fn check(self, state: &AppState) -> ApiResult<DealerView> {
+        let mut problems = Vec::new();
+        if self.id.trim().is_empty() {
+            problems.push(FieldProblem::new("/id", "must not be empty"));
+        }
+        if self.name.trim().is_empty() {
+            problems.push(FieldProblem::new("/name", "must not be empty"));
+        }
+        if !state.brand.regions.contains_key(&self.region) {
+            problems.push(FieldProblem::new("/region", format!("unknown region {}", self.region)));
+        }
+        let territory = self.territory.unwrap_or_else(|| vec![self.region.clone()]);
+        if territory.is_empty() {
+            problems.push(FieldProblem::new("/territory", "at least one territory"));
+        }
+        for (i, t) in territory.iter().enumerate() {
+            if !state.brand.regions.contains_key(t) {
+                problems.push(FieldProblem::new(format!("/territory/{i}"), format!("unknown territory {t}")));
+            }
+        }
+        if self.credit_limit < 0 {
+            problems.push(FieldProblem::new("/credit_limit", "must not be negative (fen)"));
+        }
+        if !(0..=u32::MAX as i64).contains(&self.usual_order_cases) {
+            problems.push(FieldProblem::new("/usual_order_cases", "must be a non-negative number of cases"));
+        }
+        if !problems.is_empty() {
+            return Err(ApiError::invalid_fields(problems));
+        }
+        Ok(DealerView {
+            name: self.name.trim().to_string(),
+            dealer: Dealer {
+                id: self.id.trim().to_string(),
+                region: self.region,
+                tier: self.tier,
+                class: self.class,
+                territory,
+                credit_limit: self.credit_limit,
+                outstanding_balance: 0,
+                usual_order_cases: self.usual_order_cases as u32,
+            },
+        })
+    }
+}
+
+async fn add_dealer(State(state): State<AppState>, caller: Caller, Body(profile): Body<DealerProfile>) -> ApiResult<(StatusCode, Json<DealerView>)> {
+    caller.require_admin_of(&profile.region, "add dealers")?;
+    let dealer = profile.check(&state)?;
+    let mut conn = state.store.pool.acquire().await?;
+    if !dealers::insert(&mut conn, &dealer).await? {
+        return Err(ApiError::conflict(format!("dealer {} already exists", dealer.dealer.id), vec![]));
+    }
+    Ok((StatusCode::CREATED, Json(dealer)))
+}
+
+/// Replaces a dealer's profile (not its balance, which payments move, nor
+/// its region: a dealer changing centers is a new dealer).
+async fn edit_dealer(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Body(profile): Body<DealerProfile>) -> ApiResult<Json<DealerView>> {
+    let current = dealers::get(&state.store.pool, &id).await?.ok_or_else(|| ApiError::not_found("dealer", id.clone()))?;
+    caller.require_admin_of(&current.dealer.region, "edit dealers")?;
+    if profile.id != id {
+        return Err(ApiError::invalid("/id", format!("the body is for {}, the path for {id}", profile.id)));
+    }
+    if profile.region != current.dealer.region {
+        return Err(ApiError::invalid("/region", "a dealer's region cannot change; add it to the new region instead"));
+    }
+    let mut dealer = profile.check(&state)?;
+    dealer.dealer.outstanding_balance = current.dealer.outstanding_balance;
+    let mut conn = state.store.pool.acquire().await?;
+    dealers::update_profile(&mut conn, &dealer).await?;
+    let updated = dealers::get(&mut *conn, &id).await?.ok_or_else(|| ApiError::not_found("dealer", id))?;
+    Ok(Json(updated))
 }

@@ -54,12 +54,15 @@ pub async fn mirror(store: &Store, brand: &BrandConfig) -> StoreResult<()> {
     Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WarehouseView {
     pub id: String,
     pub name: String,
     pub region: String,
     pub level: WarehouseLevel,
+    /// The dealer or store holding a dealer- or store-level warehouse.
+    #[serde(default)]
     pub owner: Option<String>,
 }
 
@@ -87,10 +90,35 @@ pub async fn warehouses(store: &Store, region: Option<&str>) -> StoreResult<Vec<
 }
 
 pub async fn warehouse(store: &Store, id: &str) -> StoreResult<Option<WarehouseView>> {
-    Ok(warehouses(store, None).await?.into_iter().find(|w| w.id == id))
+    let row = sqlx::query("SELECT id, name, region, level, owner FROM warehouses WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&store.pool)
+        .await?;
+    row.map(|row| {
+        let level: String = row.try_get(3)?;
+        Ok(WarehouseView {
+            id: row.try_get(0)?,
+            name: row.try_get(1)?,
+            region: row.try_get(2)?,
+            level: decode_enum("warehouse level", &level)?,
+            owner: row.try_get(4)?,
+        })
+    })
+    .transpose()
 }
 
-/// The stored name of a warehouse level, for queries that filter on it.
-pub fn level_name(level: WarehouseLevel) -> String {
-    encode_enum(&level)
+/// Adds a warehouse; false if the id is taken.
+pub async fn insert_warehouse(conn: &mut sqlx::AnyConnection, warehouse: &WarehouseView) -> StoreResult<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO warehouses (id, name, region, level, owner) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&warehouse.id)
+    .bind(&warehouse.name)
+    .bind(&warehouse.region)
+    .bind(encode_enum(&warehouse.level))
+    .bind(&warehouse.owner)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
 }

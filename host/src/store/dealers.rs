@@ -65,3 +65,45 @@ where
     };
     rows.iter().map(from_row).collect()
 }
+
+/// Adds a dealer; false if the id is taken.
+pub async fn insert(conn: &mut sqlx::AnyConnection, dealer: &DealerView) -> StoreResult<bool> {
+    let d = &dealer.dealer;
+    let inserted = sqlx::query(
+        "INSERT INTO dealers (id, name, region, tier, class, territory, credit_limit, outstanding_balance, usual_order_cases) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&d.id)
+    .bind(&dealer.name)
+    .bind(&d.region)
+    .bind(super::encode_enum(&d.tier))
+    .bind(super::encode_enum(&d.class))
+    .bind(serde_json::to_string(&d.territory).expect("json"))
+    .bind(d.credit_limit)
+    .bind(d.outstanding_balance)
+    .bind(d.usual_order_cases as i64)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Rewrites a dealer's profile; the balance is left to payments.
+pub async fn update_profile(conn: &mut sqlx::AnyConnection, dealer: &DealerView) -> StoreResult<bool> {
+    let d = &dealer.dealer;
+    let updated = sqlx::query(
+        "UPDATE dealers SET name = $1, tier = $2, class = $3, territory = $4, credit_limit = $5, usual_order_cases = $6 \
+         WHERE id = $7",
+    )
+    .bind(&dealer.name)
+    .bind(super::encode_enum(&d.tier))
+    .bind(super::encode_enum(&d.class))
+    .bind(serde_json::to_string(&d.territory).expect("json"))
+    .bind(d.credit_limit)
+    .bind(d.usual_order_cases as i64)
+    .bind(&d.id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
