@@ -47,7 +47,7 @@ pub struct Note {
 /// Approve, reject, allocate, confirm receipt, complete or cancel.
 pub async fn transition(state: &AppState, caller: &Caller, id: &str, action: OrderAction, note: &str) -> ApiResult<OrderView> {
     debug_assert!(!matches!(action, OrderAction::Ship | OrderAction::Track));
-    let mut tx = state.store.pool.begin().await?;
+    let mut tx = state.store.begin_write().await?;
     let order = visible_order(&mut tx, caller, id).await?;
     check_permission(caller, &order, action)?;
     let next = order.status.after(action, false).map_err(|allowed| conflict(&order, action, allowed))?;
@@ -111,7 +111,7 @@ pub async fn ship(state: &AppState, caller: &Caller, id: &str, request: ShipRequ
             return Err(ApiError::invalid(field, "must not be empty"));
         }
     }
-    let mut tx = state.store.pool.begin().await?;
+    let mut tx = state.store.begin_write().await?;
     let order = visible_order(&mut tx, caller, id).await?;
     check_permission(caller, &order, OrderAction::Ship)?;
     if let Err(allowed) = order.status.after(OrderAction::Ship, false) {
@@ -225,7 +225,7 @@ pub struct TrackingEvent {
 /// Records a carrier's tracking event; the first one puts a fully shipped
 /// order in transit.
 pub async fn track(state: &AppState, caller: &Caller, id: &str, shipment_id: &str, event: TrackingEvent) -> ApiResult<OrderView> {
-    let mut tx = state.store.pool.begin().await?;
+    let mut tx = state.store.begin_write().await?;
     let order = visible_order(&mut tx, caller, id).await?;
     check_permission(caller, &order, OrderAction::Track)?;
     let next = order.status.after(OrderAction::Track, false).map_err(|allowed| conflict(&order, OrderAction::Track, allowed))?;

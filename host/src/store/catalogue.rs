@@ -11,7 +11,7 @@ use crate::domain::WarehouseLevel;
 
 /// Writes the brand's products and regions, replacing older copies.
 pub async fn mirror(store: &Store, brand: &BrandConfig) -> StoreResult<()> {
-    let mut tx = store.pool.begin().await?;
+    let mut tx = store.begin_write().await?;
     for product in brand.catalogue.values() {
         sqlx::query(
             "INSERT INTO products (sku, name, category, pack_size, base_price, new_product, restricted_to) \

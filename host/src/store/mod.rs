@@ -18,6 +18,7 @@ pub mod seed;
 pub mod tokens;
 pub mod transfers;
 pub mod alerts;
+pub mod bulk;
 pub mod writer;
 
 use std::path::Path;
@@ -123,6 +124,19 @@ impl Store {
         };
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Store { pool, backend })
+    }
+}
+
+impl Store {
+    /// Begins a transaction that will write. On SQLite it takes the write
+    /// lock up front (`BEGIN IMMEDIATE`): a transaction that reads first and
+    /// writes later cannot upgrade once another write has committed, and
+    /// would fail instead of waiting its turn.
+    pub async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 }
 

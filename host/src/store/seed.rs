@@ -16,7 +16,7 @@ pub enum Seeded {
 }
 
 pub async fn seed(store: &Store, data: &Dataset) -> StoreResult<Seeded> {
-    let mut tx = store.pool.begin().await?;
+    let mut tx = store.begin_write().await?;
     if store.backend == super::Backend::Postgres {
         // Hosts starting together on one database: the first seeds, the
         // others wait here and then find the dealers present.

@@ -67,7 +67,7 @@ async fn run(store: Store, mut requests: mpsc::Receiver<Request>) {
 }
 
 async fn write_batch(store: &Store, orders: &[&NewOrder]) -> StoreResult<Vec<Inserted>> {
-    let mut tx = store.pool.begin().await?;
+    let mut tx = store.begin_write().await?;
     let mut outcomes = Vec::with_capacity(orders.len());
     for order in orders {
         let mut savepoint = tx.begin().await?;
