@@ -1,10 +1,17 @@
 //! Group commit for order placement. Requests queue on a channel; one task
 //! takes everything queued (up to [`MAX_BATCH`]) and writes it in one
-//! transaction, each order inside its own savepoint so that one order out
-//! of stock or replayed does not undo its neighbours. One durable commit
-//! (one fsync on SQLite) then acknowledges the whole batch.
+//! transaction, acknowledged by one durable commit (one fsync on SQLite).
+//!
+//! The fast path reads the batch's stock rows and idempotency keys once,
+//! decides in memory which orders fit (in arrival order), then writes them
+//! with multi-row inserts and one guarded update per stock row. If another
+//! host moved that stock in between, a guard fails and the batch is written
+//! again the careful way: each order in its own savepoint, so one order out
+//! of stock or replayed does not undo its neighbours.
 
 use tokio::sync::{mpsc, oneshot};
+
+mod fast;
 
 use super::orders::{self, Inserted, NewOrder};
 use super::{Store, StoreError, StoreResult};
@@ -58,7 +65,7 @@ async fn run(store: Store, mut requests: mpsc::Receiver<Request>) {
             Err(err) => {
                 tracing::warn!(error = %err, orders = batch.len(), "batch commit failed; writing one by one");
                 for (order, reply) in batch.drain(..) {
-                    let outcome = write_batch(&store, &[&order]).await.map(|mut o| o.remove(0));
+                    let outcome = write_each(&store, &[&order]).await.map(|mut o| o.remove(0));
                     let _ = reply.send(outcome);
                 }
             }
@@ -67,6 +74,14 @@ async fn run(store: Store, mut requests: mpsc::Receiver<Request>) {
 }
 
 async fn write_batch(store: &Store, orders: &[&NewOrder]) -> StoreResult<Vec<Inserted>> {
+    if let Some(outcomes) = fast::write(store, orders).await? {
+        return Ok(outcomes);
+    }
+    write_each(store, orders).await
+}
+
+/// The careful path: one savepoint per order.
+async fn write_each(store: &Store, orders: &[&NewOrder]) -> StoreResult<Vec<Inserted>> {
     let mut tx = store.begin_write().await?;
     let mut outcomes = Vec::with_capacity(orders.len());
     for order in orders {
@@ -91,3 +106,6 @@ async fn write_batch(store: &Store, orders: &[&NewOrder]) -> StoreResult<Vec<Ins
     tx.commit().await?;
     Ok(outcomes)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,243 @@
+//! The batch fast path: decide in memory which orders of the batch fit the
+//! stock as the database holds it now, then write them all with a few
+//! multi-row statements. Returns `None`, having written nothing, when a
+//! stock row changed under it (another host), so the caller takes the
+//! careful path.
+
+use std::collections::{BTreeMap, HashSet};
+
+use sqlx::Row;
+
+use super::super::bulk::{self, Value};
+use super::super::inventory::MovementKind;
+use super::super::orders::{Inserted, NewOrder};
+use super::super::{Store, StoreResult, new_id, placeholders};
+
+type StockKey = (String, String);
+
+pub async fn write(store: &Store, orders: &[&NewOrder]) -> StoreResult<Option<Vec<Inserted>>> {
+    let mut tx = store.begin_write().await?;
+    let taken = existing_keys(&mut tx, orders).await?;
+    let mut available = stock(&mut tx, orders).await?;
+
+    // Decide in arrival order, as the careful path would.
+    let mut seen_keys: HashSet<(&str, &str)> = HashSet::new();
+    let mut reserve: BTreeMap<StockKey, i64> = BTreeMap::new();
+    let mut outcomes = Vec::with_capacity(orders.len());
+    let mut accepted: Vec<&NewOrder> = Vec::new();
+    'orders: for order in orders {
+        let key = (order.dealer_id.as_str(), order.idempotency_key.as_str());
+        if taken.contains(&(key.0.to_string(), key.1.to_string())) || !seen_keys.insert(key) {
+            outcomes.push(Inserted::Duplicate);
+            continue;
+        }
+        for a in &order.allocations {
+            let left = available.get(&(a.warehouse_id.clone(), a.sku.clone())).copied().unwrap_or(0);
+            if left < a.quantity as i64 {
+                seen_keys.remove(&key);
+                outcomes.push(Inserted::OutOfStock {
+                    warehouse_id: a.warehouse_id.clone(),
+                    sku: a.sku.clone(),
+                });
+                continue 'orders;
+            }
+        }
+        for a in &order.allocations {
+            let stock_key = (a.warehouse_id.clone(), a.sku.clone());
+            *available.get_mut(&stock_key).expect("checked above") -= a.quantity as i64;
+            *reserve.entry(stock_key).or_default() += a.quantity as i64;
+        }
+        outcomes.push(Inserted::Created);
+        accepted.push(order);
+    }
+
+    // One guarded update per stock row, in key order (the lock order every
+    // writer uses).
+    for ((warehouse_id, sku), quantity) in &reserve {
+        let updated = sqlx::query(
+            "UPDATE stock SET reserved = reserved + $1 \
+             WHERE warehouse_id = $2 AND sku = $3 AND on_hand >= reserved + $1",
+        )
+        .bind(quantity)
+        .bind(warehouse_id)
+        .bind(sku)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated != 1 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+    }
+    insert_rows(&mut tx, &accepted).await?;
+    tx.commit().await?;
+    Ok(Some(outcomes))
+}
+
+/// `(dealer, key)` pairs of the batch that earlier orders already used.
+async fn existing_keys(conn: &mut sqlx::AnyConnection, orders: &[&NewOrder]) -> StoreResult<HashSet<(String, String)>> {
+    let dealers: Vec<&str> = orders.iter().map(|o| o.dealer_id.as_str()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let keys: Vec<&str> = orders.iter().map(|o| o.idempotency_key.as_str()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let sql = format!(
+        "SELECT dealer_id, idempotency_key FROM orders WHERE dealer_id IN ({}) AND idempotency_key IN ({})",
+        placeholders(1, dealers.len()),
+        placeholders(1 + dealers.len(), keys.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for d in &dealers {
+        query = query.bind(*d);
+    }
+    for k in &keys {
+        query = query.bind(*k);
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Available stock of every row the batch wants to reserve.
+async fn stock(conn: &mut sqlx::AnyConnection, orders: &[&NewOrder]) -> StoreResult<BTreeMap<StockKey, i64>> {
+    let mut warehouses = std::collections::BTreeSet::new();
+    let mut skus = std::collections::BTreeSet::new();
+    for a in orders.iter().flat_map(|o| &o.allocations) {
+        warehouses.insert(a.warehouse_id.as_str());
+        skus.insert(a.sku.as_str());
+    }
+    if warehouses.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let sql = format!(
+        "SELECT warehouse_id, sku, on_hand - reserved FROM stock WHERE warehouse_id IN ({}) AND sku IN ({})",
+        placeholders(1, warehouses.len()),
+        placeholders(1 + warehouses.len(), skus.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for w in &warehouses {
+        query = query.bind(*w);
+    }
+    for s in &skus {
+        query = query.bind(*s);
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|row| Ok(((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Everything of the accepted orders but the stock update: orders, lines,
+/// allocations, reservation movements, backorders, timelines.
+async fn insert_rows(conn: &mut sqlx::AnyConnection, orders: &[&NewOrder]) -> StoreResult<()> {
+    let mut order_rows = Vec::with_capacity(orders.len());
+    let mut lines = Vec::new();
+    let mut allocations = Vec::new();
+    let mut movements = Vec::new();
+    let mut backorders = Vec::new();
+    let mut events = Vec::new();
+    for o in orders {
+        order_rows.push(vec![
+            Value::from(&o.id),
+            (&o.dealer_id).into(),
+            (&o.region).into(),
+            (&o.ship_to).into(),
+            super::super::encode_enum(&o.order_type).into(),
+            super::super::encode_enum(&o.urgency).into(),
+            o.status.name().into(),
+            o.placed_at.into(),
+            o.placed_at.into(),
+            o.subtotal.into(),
+            o.discount.into(),
+            o.total.into(),
+            0i64.into(),
+            o.priority.into(),
+            (&o.reasons_json).into(),
+            (&o.decision_json).into(),
+            (&o.context_json).into(),
+            (&o.idempotency_key).into(),
+            (&o.request_hash).into(),
+            (&o.placed_by).into(),
+        ]);
+        for l in &o.lines {
+            lines.push(vec![
+                Value::from(&o.id),
+                l.line_no.into(),
+                (&l.sku).into(),
+                l.quantity.into(),
+                l.unit_price.into(),
+                l.discount.into(),
+                l.amount.into(),
+                l.free.into(),
+                l.promotion_id.clone().into(),
+            ]);
+        }
+        for a in &o.allocations {
+            allocations.push(vec![Value::from(&o.id), (&a.warehouse_id).into(), (&a.sku).into(), a.quantity.into()]);
+            movements.push(vec![
+                Value::from(new_id("MOV")),
+                (&a.warehouse_id).into(),
+                (&a.sku).into(),
+                MovementKind::Reservation.as_str().into(),
+                0i64.into(),
+                (a.quantity as i64).into(),
+                "order placed".into(),
+                (&o.placed_by).into(),
+                Some(o.id.clone()).into(),
+                o.placed_at.into(),
+            ]);
+        }
+        for (sku, quantity) in &o.backorders {
+            backorders.push(vec![Value::from(&o.id), sku.into(), (*quantity).into()]);
+        }
+        for e in o.initial_timeline() {
+            events.push(vec![
+                Value::from(new_id("EVT")),
+                (&o.id).into(),
+                e.from_status.into(),
+                e.to_status.into(),
+                e.action.into(),
+                e.actor.into(),
+                e.at.into(),
+                e.note.into(),
+            ]);
+        }
+    }
+    bulk::insert(
+        conn,
+        "orders",
+        &[
+            "id", "dealer_id", "region", "ship_to", "order_type", "urgency", "status", "placed_at", "updated_at",
+            "subtotal", "discount", "total", "paid", "priority", "reasons", "decision", "context", "idempotency_key",
+            "request_hash", "placed_by",
+        ],
+        &order_rows,
+    )
+    .await?;
+    bulk::insert(
+        conn,
+        "order_lines",
+        &["order_id", "line_no", "sku", "quantity", "unit_price", "discount", "amount", "free", "promotion_id"],
+        &lines,
+    )
+    .await?;
+    bulk::insert(conn, "allocations", &["order_id", "warehouse_id", "sku", "quantity"], &allocations).await?;
+    bulk::insert(
+        conn,
+        "movements",
+        &[
+            "id", "warehouse_id", "sku", "kind", "on_hand_delta", "reserved_delta", "reason", "actor", "order_id", "at",
+        ],
+        &movements,
+    )
+    .await?;
+    bulk::insert(conn, "backorders", &["order_id", "sku", "quantity"], &backorders).await?;
+    bulk::insert(
+        conn,
+        "order_events",
+        &["id", "order_id", "from_status", "to_status", "action", "actor", "at", "note"],
+        &events,
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! The writer against a real SQLite file: both paths give the same answers.
+
+use super::*;
+use crate::domain::{OrderStatus, OrderType, Urgency};
+use crate::store::orders::{NewAllocation, NewOrder};
+
+async fn store_with_stock(dir: &std::path::Path, on_hand: i64) -> Store {
+    let store = Store::open_data_dir(dir).await.unwrap();
+    for sql in [
+        "INSERT INTO regions (id, name, neighbours, price_adjustment_bp, listing) VALUES ('r1', 'R1', '[]', 0, '{}')",
+        "INSERT INTO products (sku, name, category, pack_size, base_price, new_product, restricted_to) VALUES ('S1', 'S1', 'baijiu', 6, 100, 0, '[]')",
+        "INSERT INTO warehouses (id, name, region, level) VALUES ('W1', 'W1', 'r1', 'region')",
+        "INSERT INTO dealers (id, name, region, tier, class, territory, credit_limit, outstanding_balance, usual_order_cases) VALUES ('D1', 'D1', 'r1', 'core', 'dealer', '[\"r1\"]', 0, 0, 10)",
+    ] {
+        sqlx::query(sql).execute(&store.pool).await.unwrap();
+    }
+    sqlx::query("INSERT INTO stock (warehouse_id, sku, on_hand, reserved) VALUES ('W1', 'S1', $1, 0)")
+        .bind(on_hand)
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    store
+}
+
+fn order(key: &str, quantity: u32) -> NewOrder {
+    NewOrder {
+        id: crate::store::new_id("ORD"),
+        dealer_id: "D1".into(),
+        region: "r1".into(),
+        ship_to: "r1".into(),
+        order_type: OrderType::Spot,
+        urgency: Urgency::Normal,
+        status: OrderStatus::Approved,
+        placed_at: 1,
+        subtotal: 100,
+        discount: 0,
+        total: 100,
+        priority: 0,
+        reasons_json: "[]".into(),
+        decision_json: "{}".into(),
+        context_json: "{}".into(),
+        idempotency_key: key.into(),
+        request_hash: "h".into(),
+        placed_by: "test".into(),
+        lines: Vec::new(),
+        allocations: vec![NewAllocation { warehouse_id: "W1".into(), sku: "S1".into(), quantity }],
+        backorders: Vec::new(),
+    }
+}
+
+async fn reserved(store: &Store) -> (i64, i64) {
+    let (reserved,): (i64,) = sqlx::query_as("SELECT reserved FROM stock").fetch_one(&store.pool).await.unwrap();
+    let (moved,): (i64,) = sqlx::query_as("SELECT CAST(COALESCE(SUM(reserved_delta), 0) AS BIGINT) FROM movements")
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    (reserved, moved)
+}
+
+#[tokio::test]
+async fn both_paths_agree_on_stock_and_duplicates() {
+    for careful in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with_stock(dir.path(), 10).await;
+        let first = order("k1", 4);
+        let a = order("k2", 4);
+        let again = order("k2", 4);
+        let too_much = order("k3", 4);
+        let fits = order("k4", 2);
+        let batch = [&first, &a, &again, &too_much, &fits];
+        let outcomes = if careful { write_each(&store, &batch).await } else { write_batch(&store, &batch).await }.unwrap();
+        assert_eq!(
+            outcomes,
+            vec![
+                Inserted::Created,
+                Inserted::Created,
+                Inserted::Duplicate,
+                Inserted::OutOfStock { warehouse_id: "W1".into(), sku: "S1".into() },
+                Inserted::Created,
+            ],
+            "careful = {careful}"
+        );
+        assert_eq!(reserved(&store).await, (10, 10));
+        // A key used by an earlier batch is a duplicate too.
+        let replay = order("k1", 1);
+        assert_eq!(write_batch(&store, &[&replay]).await.unwrap(), vec![Inserted::Duplicate]);
+        let (orders,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM orders").fetch_one(&store.pool).await.unwrap();
+        assert_eq!(orders, 3);
+    }
+}
+
+#[tokio::test]
+async fn a_later_batch_sees_what_earlier_batches_reserved() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_stock(dir.path(), 5).await;
+    let big = order("k1", 5);
+    assert_eq!(fast::write(&store, &[&big]).await.unwrap(), Some(vec![Inserted::Created]));
+    let more = order("k2", 1);
+    assert_eq!(
+        write_batch(&store, &[&more]).await.unwrap(),
+        vec![Inserted::OutOfStock { warehouse_id: "W1".into(), sku: "S1".into() }]
+    );
+    assert_eq!(reserved(&store).await, (5, 5));
+}
