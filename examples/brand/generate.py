@@ -140,6 +140,14 @@ deadline_ms = 50
 consecutive_faults = 5      # quarantine a plugin version after 5 faults in a row
 cooldown_ms = 30000
 
+# Stock alerts, scanned per region × SKU over the regional warehouses. Every
+# key is optional; these are the defaults (the reference customer's figures).
+[alerts]
+safety_stock_bp = 3000          # available below 30% of target
+slow_moving_days = 60           # more than 60 days of cover
+shortfall_transfer_bp = 2000    # short of target by more than 20%: draft a transfer for HQ
+scan_interval_ms = 60000        # scan every minute
+
 [defaults.anti_diversion]
 plugin = "builtin:anti-diversion"
 [defaults.anti_diversion.config]

@@ -12,6 +12,7 @@ pub mod inventory;
 pub mod json;
 pub mod orders;
 pub mod payments;
+pub mod policies;
 pub mod tokens;
 pub mod transfers;
 
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(transfers::router())
         .merge(alerts::router())
         .merge(dashboard::router())
+        .merge(policies::router())
         .merge(tokens::router());
     Router::new()
         .nest("/v1", v1)

@@ -24,6 +24,74 @@ pub struct HqFile {
     pub defaults: PluginSet,
     /// What sources an order when a region's sourcing plugin fails.
     pub fallback_sourcing: PluginSlot,
+    /// Stock alert thresholds; domain.md's reference figures when absent.
+    #[serde(default)]
+    pub alerts: AlertThresholds,
+}
+
+/// `[alerts]` in hq.toml: when the stock scanner raises an alert. Every
+/// field is optional; the defaults are the reference customer's figures.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "RawAlertThresholds")]
+pub struct AlertThresholds {
+    /// Safety stock: a region's available stock of a SKU below this share
+    /// of its target, in basis points (3000 = 30%).
+    pub safety_stock_bp: u32,
+    /// Slow-moving: more days of cover than this.
+    pub slow_moving_days: u32,
+    /// Shortfall (target − available, share of target, basis points) above
+    /// which a cross-region transfer is drafted for HQ to approve.
+    pub shortfall_transfer_bp: u32,
+    /// How often the scanner runs, in milliseconds.
+    pub scan_interval_ms: u64,
+}
+
+impl Default for AlertThresholds {
+    fn default() -> Self {
+        AlertThresholds {
+            safety_stock_bp: 3000,
+            slow_moving_days: 60,
+            shortfall_transfer_bp: 2000,
+            scan_interval_ms: 60_000,
+        }
+    }
+}
+
+/// `[alerts]` as written, checked into [`AlertThresholds`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlertThresholds {
+    safety_stock_bp: Option<u32>,
+    slow_moving_days: Option<u32>,
+    shortfall_transfer_bp: Option<u32>,
+    scan_interval_ms: Option<u64>,
+}
+
+impl TryFrom<RawAlertThresholds> for AlertThresholds {
+    type Error = String;
+
+    fn try_from(raw: RawAlertThresholds) -> Result<Self, String> {
+        let d = AlertThresholds::default();
+        let t = AlertThresholds {
+            safety_stock_bp: raw.safety_stock_bp.unwrap_or(d.safety_stock_bp),
+            slow_moving_days: raw.slow_moving_days.unwrap_or(d.slow_moving_days),
+            shortfall_transfer_bp: raw.shortfall_transfer_bp.unwrap_or(d.shortfall_transfer_bp),
+            scan_interval_ms: raw.scan_interval_ms.unwrap_or(d.scan_interval_ms),
+        };
+        if t.safety_stock_bp > 10_000 {
+            return Err(format!("alerts.safety_stock_bp {} is above 10000 (100%)", t.safety_stock_bp));
+        }
+        if t.shortfall_transfer_bp > 10_000 {
+            return Err(format!("alerts.shortfall_transfer_bp {} is above 10000 (100%)", t.shortfall_transfer_bp));
+        }
+        if t.slow_moving_days == 0 {
+            return Err("alerts.slow_moving_days must be at least 1".into());
+        }
+        if t.scan_interval_ms < 1_000 {
+            return Err(format!("alerts.scan_interval_ms {} is below 1000 (one second)", t.scan_interval_ms));
+        }
+        Ok(t)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -110,5 +178,35 @@ impl RegionSection {
         self.listed
             .as_ref()
             .is_none_or(|listed| listed.iter().any(|s| s == sku))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AlertThresholds;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Doc {
+        #[serde(default)]
+        alerts: AlertThresholds,
+    }
+
+    fn parse(text: &str) -> Result<AlertThresholds, String> {
+        toml::from_str::<Doc>(text).map(|d| d.alerts).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn alerts_default_to_the_reference_figures() {
+        assert_eq!(parse("").unwrap(), AlertThresholds::default());
+        let partial = parse("[alerts]\nslow_moving_days = 45").unwrap();
+        assert_eq!(partial.slow_moving_days, 45);
+        assert_eq!(partial.safety_stock_bp, 3000);
+    }
+
+    #[test]
+    fn alerts_refuse_unknown_keys_and_impossible_shares() {
+        assert!(parse("[alerts]\nsafety_stock = 3000").unwrap_err().contains("safety_stock"));
+        assert!(parse("[alerts]\nshortfall_transfer_bp = 12000").unwrap_err().contains("10000"));
+        assert!(parse("[alerts]\nscan_interval_ms = 10").is_err());
     }
 }

@@ -4,3 +4,4 @@
 pub mod alerts;
 pub mod lifecycle;
 pub mod placement;
+pub mod transfers;
