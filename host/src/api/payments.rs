@@ -1,9 +1,121 @@
-//! HTTP routes for payments (being written).
+//! Payments over HTTP: pay an order (online, bank transfer, or charged to
+//! the dealer's credit), pay down a dealer's credit balance, and read an
+//! order's payments, a dealer's ledger and its credit position. Writes take
+//! an optional `Idempotency-Key` header: a retry returns the first payment.
 
-use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
 
-use super::AppState;
+use super::json::Params;
+use super::{ApiError, ApiResult, AppState, Body, Caller};
+use crate::service::payments::{self, OrderPayments, PaymentRequest, Recorded};
+use crate::store::payments::{CreditView, PaymentView};
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/orders/{id}/payments", post(pay_order).get(order_payments))
+        .route("/dealers/{id}/payments", post(pay_dealer).get(dealer_payments))
+        .route("/dealers/{id}/credit", get(credit))
+}
+
+/// Longest idempotency key accepted.
+const MAX_KEY_LEN: usize = 200;
+
+/// The optional `Idempotency-Key` header; present but unreadable is a 400.
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|key| !key.is_empty() && key.len() <= MAX_KEY_LEN)
+        .map(|key| Some(key.to_string()))
+        .ok_or_else(|| ApiError::BadRequest {
+            detail: format!("Idempotency-Key must be 1–{MAX_KEY_LEN} visible ASCII characters"),
+            path: Some("Idempotency-Key".into()),
+        })
+}
+
+fn created(recorded: Recorded) -> Response {
+    match recorded {
+        Recorded::Created(payment) => (StatusCode::CREATED, Json(payment)).into_response(),
+        Recorded::Replayed(payment) => (StatusCode::CREATED, [("idempotent-replayed", "true")], Json(payment)).into_response(),
+    }
+}
+
+async fn pay_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Body(request): Body<PaymentRequest>,
+) -> ApiResult<Response> {
+    let key = idempotency_key(&headers)?;
+    Ok(created(payments::pay_order(&state, &caller, &id, key.as_deref(), request).await?))
+}
+
+async fn pay_dealer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Body(request): Body<PaymentRequest>,
+) -> ApiResult<Response> {
+    let key = idempotency_key(&headers)?;
+    Ok(created(payments::pay_dealer(&state, &caller, &id, key.as_deref(), request).await?))
+}
+
+async fn order_payments(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<OrderPayments>> {
+    Ok(Json(payments::order_payments(&state, &caller, &id).await?))
+}
+
+async fn credit(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<CreditView>> {
+    Ok(Json(payments::credit(&state, &caller, &id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LedgerQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Ledger {
+    credit: CreditView,
+    /// Newest first.
+    payments: Vec<PaymentView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    next_cursor: Option<String>,
+}
+
+async fn dealer_payments(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Params(query): Params<LedgerQuery>,
+) -> ApiResult<Json<Ledger>> {
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid("?limit", "between 1 and 500"));
+    }
+    let before = query
+        .cursor
+        .as_deref()
+        .map(|cursor| {
+            cursor
+                .split_once('.')
+                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_string())))
+                .ok_or_else(|| ApiError::invalid("?cursor", "not a cursor this API gave out"))
+        })
+        .transpose()?;
+    let (credit, payments, more) = payments::dealer_payments(&state, &caller, &id, before, limit).await?;
+    let next_cursor = if more { payments.last().map(|p| format!("{}.{}", p.at, p.id)) } else { None };
+    Ok(Json(Ledger { credit, payments, next_cursor }))
 }

@@ -2,6 +2,8 @@
 //! policy pipeline and the store, kept out of the HTTP handlers.
 
 pub mod alerts;
+pub mod claims;
 pub mod lifecycle;
+pub mod payments;
 pub mod placement;
 pub mod transfers;
