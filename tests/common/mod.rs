@@ -1,6 +1,9 @@
 //! Shared helpers of the integration tests: the example brand, small test
-//! brands written to a temporary directory, and the hostile plugins.
+//! brands written to a temporary directory, the hostile plugins, and (in
+//! `server`) the real service over HTTP on a database of its own.
 #![allow(dead_code)]
+
+pub mod server;
 
 use std::path::{Path, PathBuf};
 
