@@ -146,7 +146,6 @@ async fn race(db: &TestDb, servers: &[TestServer]) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "blocked by a service bug: placement holds a pooled connection while it waits for the group-commit writer, so 8 (SQLite) or 16 (PostgreSQL) concurrent placements exhaust the pool and get 500 after the acquire timeout; remove once fixed"]
 async fn racing_for_scarce_stock_sqlite() {
     let db = TestDb::new(Backend::Sqlite).await;
     let server = db.start().await;
@@ -154,7 +153,6 @@ async fn racing_for_scarce_stock_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "blocked by a service bug: placement holds a pooled connection while it waits for the group-commit writer, so 8 (SQLite) or 16 (PostgreSQL) concurrent placements exhaust the pool and get 500 after the acquire timeout; remove once fixed"]
 async fn racing_for_scarce_stock_postgres() {
     let db = TestDb::new(Backend::Postgres).await;
     let server = db.start().await;
@@ -162,7 +160,6 @@ async fn racing_for_scarce_stock_postgres() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "blocked by a service bug: placement holds a pooled connection while it waits for the group-commit writer, so 8 (SQLite) or 16 (PostgreSQL) concurrent placements exhaust the pool and get 500 after the acquire timeout; remove once fixed"]
 async fn racing_for_scarce_stock_two_servers_one_postgres() {
     let db = TestDb::new(Backend::Postgres).await;
     let first = db.start().await;

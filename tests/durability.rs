@@ -13,9 +13,8 @@ use std::sync::{Arc, Mutex};
 use common::server::*;
 use serde_json::Value;
 
-/// Concurrent clients. Kept under the SQLite pool size (8) while placement
-/// holds a pooled connection across the group commit (see concurrency.rs).
-const WORKERS: usize = 5;
+/// Concurrent clients, more than the SQLite pool's 8 connections.
+const WORKERS: usize = 16;
 /// The server is killed once this many orders were acknowledged.
 const KILL_AFTER: usize = 120;
 /// A worker stops after this many orders even if the kill never came.

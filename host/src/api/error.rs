@@ -48,6 +48,8 @@ pub enum ApiError {
         /// Extra machine-readable context (e.g. a rejected order's reasons).
         extra: Option<serde_json::Value>,
     },
+    #[error("this endpoint does not take that method")]
+    MethodNotAllowed,
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -114,6 +116,7 @@ impl ApiError {
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Store(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -132,7 +132,8 @@ fn decode_cursor(cursor: &str) -> ApiResult<(i64, String)> {
 async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<orders::OrderView>> {
     let mut conn = state.store.pool.acquire().await?;
     lifecycle::visible_order(&mut conn, &caller, &id).await?;
-    Ok(Json(lifecycle::reload(&state, &id).await?))
+    let view = orders::view(&mut conn, &id).await?.ok_or_else(|| ApiError::not_found("order", id))?;
+    Ok(Json(view))
 }
 
 /// The decision that placed the order, with its trace and the exact input

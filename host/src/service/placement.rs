@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::api::{ApiError, ApiResult, AppState, Caller, FieldProblem, Role};
 use crate::domain::{Order, OrderLine, OrderStatus, OrderType, Urgency, Warehouse, WarehouseLevel};
-use crate::policy::{Decision, DecisionStatus, OrderContext};
+use crate::policy::{Decision, DecisionStatus, OrderContext, Reason};
 use crate::store::orders::{self, Inserted, NewAllocation, NewLine, NewOrder, OrderView};
 use crate::store::{self, dealers, inventory};
 
@@ -64,8 +64,10 @@ pub async fn place(state: &AppState, caller: &Caller, idempotency_key: &str, req
         (_, Some(asked)) => asked.clone(),
         (_, None) => return Err(ApiError::invalid("/dealer_id", "required when an admin places an order")),
     };
-    let mut conn = state.store.pool.acquire().await?;
-    let dealer = dealers::get(&mut *conn, &dealer_id)
+    // Connections are taken per read and never held across the writer's
+    // commit: the writer needs one too, and a pool of waiting placements
+    // would starve it.
+    let dealer = dealers::get(&state.store.pool, &dealer_id)
         .await?
         .ok_or_else(|| ApiError::invalid("/dealer_id", format!("unknown dealer {dealer_id}")))?
         .dealer;
@@ -116,7 +118,10 @@ pub async fn place(state: &AppState, caller: &Caller, idempotency_key: &str, req
     for _ in 0..ATTEMPTS {
         let mut all_skus = skus.clone();
         all_skus.extend(extra_skus.iter().map(String::as_str));
-        let rows = inventory::available_in(&mut conn, &regions, &all_skus).await?;
+        let rows = {
+            let mut conn = state.store.pool.acquire().await?;
+            inventory::available_in(&mut conn, &regions, &all_skus).await?
+        };
         let context = OrderContext {
             order: order.clone(),
             dealer: dealer.clone(),
@@ -136,8 +141,8 @@ pub async fn place(state: &AppState, caller: &Caller, idempotency_key: &str, req
         if decision.status == DecisionStatus::Rejected {
             // A retry of an order that was placed keeps its first answer,
             // whatever the policy would say now.
-            if let Some(existing) = orders::by_idempotency_key(&mut conn, &dealer.id, idempotency_key).await? {
-                return replay(&mut conn, existing, &request_hash).await;
+            if let Some(existing) = find_by_key(state, &dealer.id, idempotency_key).await? {
+                return replay(state, existing, &request_hash).await;
             }
             return Err(rejected(&decision));
         }
@@ -146,10 +151,10 @@ pub async fn place(state: &AppState, caller: &Caller, idempotency_key: &str, req
         match state.writer.write(new_order).await? {
             Inserted::Created => return Ok(Placed::Created(Box::new(view))),
             Inserted::Duplicate => {
-                let existing = orders::by_idempotency_key(&mut conn, &dealer.id, idempotency_key)
+                let existing = find_by_key(state, &dealer.id, idempotency_key)
                     .await?
                     .ok_or_else(|| ApiError::Internal("idempotent order vanished".into()))?;
-                return replay(&mut conn, existing, &request_hash).await;
+                return replay(state, existing, &request_hash).await;
             }
             Inserted::OutOfStock { warehouse_id, sku } => {
                 tracing::debug!(order = %order.id, %warehouse_id, %sku, "stock moved during placement; re-evaluating");
@@ -200,14 +205,20 @@ fn request_hash(dealer_id: &str, request: &PlaceOrder) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-async fn replay(conn: &mut sqlx::AnyConnection, existing: orders::OrderHeader, request_hash: &str) -> ApiResult<Placed> {
+async fn find_by_key(state: &AppState, dealer_id: &str, key: &str) -> ApiResult<Option<orders::OrderHeader>> {
+    let mut conn = state.store.pool.acquire().await?;
+    Ok(orders::by_idempotency_key(&mut conn, dealer_id, key).await?)
+}
+
+async fn replay(state: &AppState, existing: orders::OrderHeader, request_hash: &str) -> ApiResult<Placed> {
+    let mut conn = state.store.pool.acquire().await?;
     if existing.request_hash != request_hash {
         return Err(ApiError::invalid(
             "Idempotency-Key",
             format!("this key already placed order {} with a different request", existing.id),
         ));
     }
-    let view = orders::view(conn, &existing.id)
+    let view = orders::view(&mut conn, &existing.id)
         .await?
         .ok_or_else(|| ApiError::not_found("order", existing.id.clone()))?;
     Ok(Placed::Replayed(Box::new(view)))
@@ -305,6 +316,15 @@ fn new_order(
         DecisionStatus::Accepted if backorders.is_empty() => OrderStatus::Approved,
         _ => OrderStatus::PendingReview,
     };
+    // A backorder holds the order too; say so next to the policy's reasons.
+    let mut reasons = decision.reasons.clone();
+    if !backorders.is_empty() {
+        let short = backorders.iter().map(|(sku, q)| format!("{q} × {sku}")).collect::<Vec<_>>().join(", ");
+        reasons.push(Reason {
+            code: "backorder".into(),
+            message: format!("available stock does not cover {short}; held for review"),
+        });
+    }
     Ok(NewOrder {
         id: order.id.clone(),
         dealer_id: order.dealer_id.clone(),
@@ -318,7 +338,7 @@ fn new_order(
         discount: decision.totals.line_discounts + decision.totals.order_discounts,
         total: decision.totals.total,
         priority: plan.map_or(0, |p| p.priority as i64),
-        reasons_json: to_json(&decision.reasons)?,
+        reasons_json: to_json(&reasons)?,
         decision_json: to_json(decision)?,
         context_json: to_json(context)?,
         idempotency_key: idempotency_key.to_string(),
