@@ -200,8 +200,8 @@ macro_rules! __export_plugin {
                 fn configure(config: String) -> Result<(), Vec<$crate::ConfigError>> {
                     $crate::__private::configure::<$plugin>(&config)
                 }
-                fn $func(config: String, input: $input) -> Result<$output, $crate::PluginError> {
-                    $crate::__private::with_config::<$plugin, _>(&config, |config| {
+                fn $func(input: $input) -> Result<$output, $crate::PluginError> {
+                    $crate::__private::with_config::<$plugin, _>(|config| {
                         <$plugin as $crate::$world::$kind_trait>::$func(config, input)
                     })
                 }
