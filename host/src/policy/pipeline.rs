@@ -133,8 +133,9 @@ struct Run<'a> {
     set: &'a PolicySet,
     region: &'a RegionPolicy,
     context: &'a OrderContext,
-    wit_order: convert::WitOrder,
-    wit_dealer: convert::WitDealer,
+    /// The order, dealer and ordered products as plugins get them: built
+    /// once, moved into each call's input and back out of it after the call.
+    lowered: Option<Lowered>,
     reasons: Vec<Reason>,
     rejected: bool,
     lines: Vec<DecidedLine>,
@@ -151,8 +152,11 @@ impl<'a> Run<'a> {
             set,
             region,
             context,
-            wit_order: convert::order(&context.order),
-            wit_dealer: convert::dealer(&context.dealer),
+            lowered: Some(Lowered {
+                order: convert::order(&context.order),
+                dealer: convert::dealer(&context.dealer),
+                products: ordered_products(set, context.order.lines.iter().map(|l| l.sku.as_str())),
+            }),
             reasons: Vec::new(),
             rejected: false,
             lines: Vec::new(),
@@ -203,20 +207,23 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn products<'s>(&self, skus: impl IntoIterator<Item = &'s str>) -> Vec<convert::WitProduct> {
-        let skus: BTreeSet<&str> = skus.into_iter().collect();
-        skus.into_iter()
-            .filter_map(|sku| self.set.catalogue.get(sku))
-            .map(convert::product)
-            .collect()
+    fn take_lowered(&mut self) -> Lowered {
+        self.lowered
+            .take()
+            .expect("every step puts the lowered input back")
     }
 
     fn anti_diversion(&mut self) {
         let slot = &self.region.anti_diversion;
+        let Lowered {
+            order,
+            dealer,
+            products,
+        } = self.take_lowered();
         let input = wit_anti_diversion::CheckInput {
-            order: self.wit_order.clone(),
-            dealer: self.wit_dealer.clone(),
-            products: self.products(self.context.order.lines.iter().map(|l| l.sku.as_str())),
+            order,
+            dealer,
+            products,
         };
         let (verdict, step) = guarded(
             self.set,
@@ -225,6 +232,11 @@ impl<'a> Run<'a> {
             |_| Vec::new(),
             StepOutput::Verdict,
         );
+        self.lowered = Some(Lowered {
+            order: input.order,
+            dealer: input.dealer,
+            products: input.products,
+        });
         match verdict {
             Some(Verdict::Allow) => {}
             Some(Verdict::Hold(reasons)) => self.reasons.extend(reasons),
@@ -269,9 +281,14 @@ impl<'a> Run<'a> {
                 }
             })
             .collect();
+        let Lowered {
+            order,
+            dealer,
+            products,
+        } = self.take_lowered();
         let input = wit_pricing::PricingInput {
-            order: self.wit_order.clone(),
-            dealer: self.wit_dealer.clone(),
+            order,
+            dealer,
             prices,
         };
         let order = &self.context.order;
@@ -282,6 +299,11 @@ impl<'a> Run<'a> {
             |lines| guardrails.check_prices(order, &self.set.catalogue, lines),
             StepOutput::Prices,
         );
+        self.lowered = Some(Lowered {
+            order: input.order,
+            dealer: input.dealer,
+            products,
+        });
         match priced {
             Some(priced) => {
                 self.lines = order
@@ -328,10 +350,15 @@ impl<'a> Run<'a> {
             return;
         }
         let subtotal = self.subtotal();
+        let Lowered {
+            order,
+            dealer,
+            products,
+        } = self.take_lowered();
         let input = wit_promotion::PromotionInput {
-            order: self.wit_order.clone(),
-            dealer: self.wit_dealer.clone(),
-            products: self.products(self.context.order.lines.iter().map(|l| l.sku.as_str())),
+            order,
+            dealer,
+            products,
             lines: self
                 .lines
                 .iter()
@@ -380,6 +407,11 @@ impl<'a> Run<'a> {
                 None => self.push(step, "promotion skipped; the order goes on without it"),
             }
         }
+        self.lowered = Some(Lowered {
+            order: input.order,
+            dealer: input.dealer,
+            products: input.products,
+        });
     }
 
     fn apply_adjustment(&mut self, adjustment: Adjustment) {
@@ -421,8 +453,13 @@ impl<'a> Run<'a> {
     }
 
     fn sourcing(&mut self) {
+        // The last step: the lowered input is not put back.
+        let Lowered {
+            mut order,
+            dealer,
+            mut products,
+        } = self.take_lowered();
         // Free goods ship too: the sourcing plugin sees them as lines.
-        let mut order = self.wit_order.clone();
         order
             .lines
             .extend(self.free_goods.iter().map(|f| convert::WitOrderLine {
@@ -445,10 +482,17 @@ impl<'a> Run<'a> {
                     .map_or(neighbours.len() as u32 + 1, |i| i as u32 + 1)
             }
         };
+        if self
+            .free_goods
+            .iter()
+            .any(|f| !products.iter().any(|p| p.sku == f.sku))
+        {
+            products = ordered_products(self.set, order.lines.iter().map(|l| l.sku.as_str()));
+        }
         let input = wit_sourcing::SourcingInput {
-            products: self.products(order.lines.iter().map(|l| l.sku.as_str())),
+            products,
             order,
-            dealer: self.wit_dealer.clone(),
+            dealer,
             warehouses: self
                 .context
                 .warehouses
@@ -527,6 +571,26 @@ impl<'a> Run<'a> {
             },
         }
     }
+}
+
+/// The plugins' view of an order: see [`Run::lowered`].
+struct Lowered {
+    order: convert::WitOrder,
+    dealer: convert::WitDealer,
+    /// The catalogue entries of the ordered SKUs, by SKU.
+    products: Vec<convert::WitProduct>,
+}
+
+/// The catalogue entries of `skus`, each once, by SKU.
+fn ordered_products<'s>(
+    set: &PolicySet,
+    skus: impl IntoIterator<Item = &'s str>,
+) -> Vec<convert::WitProduct> {
+    let skus: BTreeSet<&str> = skus.into_iter().collect();
+    skus.into_iter()
+        .filter_map(|sku| set.catalogue.get(sku))
+        .map(convert::product)
+        .collect()
 }
 
 /// Calls a slot's plugin through the breaker, checks the output with the

@@ -143,9 +143,14 @@ impl host::Host for Sandbox {
             LogLevel::Warn => "warn",
             LogLevel::Error => "error",
         };
+        let message = if message.len() <= self.max_log_line_bytes {
+            message
+        } else {
+            truncate(&message, self.max_log_line_bytes)
+        };
         self.logs.push(LogLine {
             level: level.into(),
-            message: truncate(&message, self.max_log_line_bytes),
+            message,
         });
     }
 }
