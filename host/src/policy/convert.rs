@@ -85,7 +85,13 @@ pub fn product(product: &domain::Product) -> wit::Product {
     }
 }
 
-pub fn warehouse(warehouse: &domain::Warehouse, neighbour_rank: u32) -> wit_sourcing::Warehouse {
+/// A candidate warehouse with its stock of `products` (sorted by SKU, as
+/// the pipeline builds them), each referred to by its index there.
+pub fn warehouse(
+    warehouse: &domain::Warehouse,
+    neighbour_rank: u32,
+    products: &[wit::Product],
+) -> wit_sourcing::Warehouse {
     wit_sourcing::Warehouse {
         id: warehouse.id.clone(),
         region: warehouse.region.clone(),
@@ -99,9 +105,14 @@ pub fn warehouse(warehouse: &domain::Warehouse, neighbour_rank: u32) -> wit_sour
         stock: warehouse
             .available
             .iter()
-            .map(|(sku, available)| wit_sourcing::StockLevel {
-                sku: sku.clone(),
-                available: *available,
+            .filter_map(|(sku, available)| {
+                let product = products
+                    .binary_search_by(|p| p.sku.as_str().cmp(sku))
+                    .ok()?;
+                Some(wit_sourcing::StockLevel {
+                    product: product as u32,
+                    available: *available,
+                })
             })
             .collect(),
     }

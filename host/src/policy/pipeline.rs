@@ -489,16 +489,17 @@ impl<'a> Run<'a> {
         {
             products = ordered_products(self.set, order.lines.iter().map(|l| l.sku.as_str()));
         }
+        let warehouses = self
+                .context
+                .warehouses
+                .iter()
+                .map(|w| convert::warehouse(w, rank(&w.region), &products))
+                .collect();
         let input = wit_sourcing::SourcingInput {
             products,
             order,
             dealer,
-            warehouses: self
-                .context
-                .warehouses
-                .iter()
-                .map(|w| convert::warehouse(w, rank(&w.region)))
-                .collect(),
+            warehouses,
         };
         let warehouses = &self.context.warehouses;
         let guardrails = &self.set.guardrails;

@@ -226,6 +226,16 @@ impl Sourcing for RegionFirst {
             .iter()
             .map(|l| skus.index(&l.sku).expect("every line's SKU is indexed"))
             .collect();
+        // Each product's index in `skus` (stock refers to products), and
+        // whether each of the order's SKUs is a new product.
+        let of_product: Vec<Option<usize>> =
+            input.products.iter().map(|p| skus.index(&p.sku)).collect();
+        let mut new_product = vec![false; skus.0.len()];
+        for (p, sku) in input.products.iter().zip(&of_product) {
+            if let Some(i) = sku {
+                new_product[*i] |= p.new_product;
+            }
+        }
         let mut pools: Vec<Pool> = input
             .warehouses
             .iter()
@@ -238,7 +248,7 @@ impl Sourcing for RegionFirst {
             .map(|w| {
                 let mut left = vec![0u32; skus.0.len()];
                 for s in &w.stock {
-                    if let Some(i) = skus.index(&s.sku) {
+                    if let Some(&Some(i)) = of_product.get(s.product as usize) {
                         left[i] = left[i].saturating_add(s.available);
                     }
                 }
@@ -341,12 +351,11 @@ impl Sourcing for RegionFirst {
             ));
         }
 
-        let new_product = |sku: &str| input.products.iter().any(|p| p.sku == sku && p.new_product);
         let mut signals = Vec::new();
-        for &(sku, demand, available) in &demand {
+        for (i, &(sku, demand, available)) in demand.iter().enumerate() {
             let margin = 10_000 + u64::from(config.production_alert_threshold_bp);
             if demand > available && u64::from(demand) * 10_000 >= u64::from(available) * margin {
-                let lead = if new_product(sku) {
+                let lead = if new_product[i] {
                     config.new_product_lead_days
                 } else {
                     config.production_lead_days
@@ -372,7 +381,14 @@ impl Sourcing for RegionFirst {
             }
         }
 
-        let (priority, priority_reasons) = priority(config, &input, &new_product);
+        let new_skus: Vec<&str> = skus
+            .0
+            .iter()
+            .zip(&new_product)
+            .filter(|(_, new)| **new)
+            .map(|(sku, _)| *sku)
+            .collect();
+        let (priority, priority_reasons) = priority(config, &input, &new_skus);
         info(&format!(
             "order {}: {} allocation(s), {} backorder(s), priority {}, {} signal(s)",
             order.id,
@@ -391,12 +407,9 @@ impl Sourcing for RegionFirst {
     }
 }
 
-/// Supply priority and a sentence per contribution.
-fn priority(
-    config: &Config,
-    input: &SourcingInput,
-    new_product: &dyn Fn(&str) -> bool,
-) -> (u32, Vec<String>) {
+/// Supply priority and a sentence per contribution; `new_skus` are the
+/// ordered SKUs that are new products, in order of first appearance.
+fn priority(config: &Config, input: &SourcingInput, new_skus: &[&str]) -> (u32, Vec<String>) {
     let w = &config.priority;
     let (class, points) = match input.dealer.class {
         CustomerClass::KeyAccount => ("key-account", w.key_account),
@@ -409,12 +422,6 @@ fn priority(
     if input.order.urgency == Urgency::Expedited {
         total += w.expedited;
         reasons.push(format!("expedited order: +{}", w.expedited));
-    }
-    let mut new_skus: Vec<&str> = Vec::new();
-    for line in &input.order.lines {
-        if new_product(&line.sku) && !new_skus.contains(&line.sku.as_str()) {
-            new_skus.push(&line.sku);
-        }
     }
     if !new_skus.is_empty() {
         total += w.new_product;

@@ -154,7 +154,7 @@ impl<'a> NativePipeline<'a> {
                         .position(|n| *n == w.region)
                         .map_or(neighbours.len() as u32 + 1, |i| i as u32 + 1)
                 };
-                warehouse(w, rank)
+                warehouse(w, rank, &products)
             })
             .collect();
         let plan = RegionFirst::source(
@@ -233,7 +233,11 @@ fn product(product: &domain::Product) -> sdk::Product {
     }
 }
 
-fn warehouse(warehouse: &domain::Warehouse, neighbour_rank: u32) -> Warehouse {
+fn warehouse(
+    warehouse: &domain::Warehouse,
+    neighbour_rank: u32,
+    products: &[sdk::Product],
+) -> Warehouse {
     Warehouse {
         id: warehouse.id.clone(),
         region: warehouse.region.clone(),
@@ -247,9 +251,12 @@ fn warehouse(warehouse: &domain::Warehouse, neighbour_rank: u32) -> Warehouse {
         stock: warehouse
             .available
             .iter()
-            .map(|(sku, available)| StockLevel {
-                sku: sku.clone(),
-                available: *available,
+            .filter_map(|(sku, available)| {
+                let product = products.iter().position(|p| p.sku == *sku)?;
+                Some(StockLevel {
+                    product: product as u32,
+                    available: *available,
+                })
             })
             .collect(),
     }
