@@ -218,6 +218,11 @@ impl State {
 
 impl Promotion for Promotions {
     fn apply(config: &Config, input: PromotionInput) -> Result<Vec<Adjustment>, PluginError> {
+        let categories = line_categories(&input);
+        let input = &Priced {
+            input: &input,
+            categories,
+        };
         let in_force: Vec<&PromotionRule> = config
             .promotions
             .iter()
@@ -240,7 +245,7 @@ impl Promotion for Promotions {
             .filter(|p| {
                 let Some(group) = &p.group else { return true };
                 let value = |q: &PromotionRule| {
-                    benefit(&evaluate(q, &input, &mut State::new(&input.lines)), &input)
+                    benefit(&evaluate(q, input, &mut State::new(&input.lines)), input)
                 };
                 let mine = value(p);
                 let beaten = in_force
@@ -267,13 +272,13 @@ impl Promotion for Promotions {
         let mut adjustments = Vec::new();
         for phase in 0..3 {
             for p in survivors.iter().filter(|p| phase_of(&p.kind) == phase) {
-                let given = evaluate(p, &input, &mut state);
+                let given = evaluate(p, input, &mut state);
                 if !given.is_empty() {
                     info(&format!(
                         "{}: {} adjustment(s) worth {}",
                         p.id,
                         given.len(),
-                        yuan(benefit(&given, &input))
+                        yuan(benefit(&given, input))
                     ));
                 }
                 adjustments.extend(given);
@@ -312,19 +317,44 @@ fn for_tier(p: &PromotionRule, tier: DealerTier) -> bool {
     p.tiers.is_empty() || p.tiers.contains(&tier)
 }
 
-fn eligible(p: &PromotionRule, line: &PricedOrderLine, input: &PromotionInput) -> bool {
-    let category = input
-        .products
+/// The input with each line's product category, looked up once.
+struct Priced<'a> {
+    input: &'a PromotionInput,
+    /// Per input line (same index), its product's category.
+    categories: Vec<Option<&'a str>>,
+}
+
+impl std::ops::Deref for Priced<'_> {
+    type Target = PromotionInput;
+    fn deref(&self) -> &PromotionInput {
+        self.input
+    }
+}
+
+fn line_categories(input: &PromotionInput) -> Vec<Option<&str>> {
+    input
+        .lines
         .iter()
-        .find(|prod| prod.sku == line.sku)
-        .map(|prod| prod.category.as_str());
+        .map(|line| {
+            input
+                .products
+                .iter()
+                .find(|prod| prod.sku == line.sku)
+                .map(|prod| prod.category.as_str())
+        })
+        .collect()
+}
+
+/// Whether input line `i` counts for `p`.
+fn eligible(p: &PromotionRule, i: usize, input: &Priced) -> bool {
+    let line = &input.lines[i];
     (p.skus.is_empty() || p.skus.contains(&line.sku))
         && (p.categories.is_empty()
-            || category.is_some_and(|c| p.categories.iter().any(|x| x == c)))
+            || input.categories[i].is_some_and(|c| p.categories.iter().any(|x| x == c)))
 }
 
 /// The adjustments `p` gives on `state`, which it updates.
-fn evaluate(p: &PromotionRule, input: &PromotionInput, state: &mut State) -> Vec<Adjustment> {
+fn evaluate(p: &PromotionRule, input: &Priced, state: &mut State) -> Vec<Adjustment> {
     let label = p.name.as_deref().unwrap_or(&p.id);
     let adjust = |kind, description: String| Adjustment {
         promotion_id: p.id.clone(),
@@ -338,7 +368,7 @@ fn evaluate(p: &PromotionRule, input: &PromotionInput, state: &mut State) -> Vec
                 .lines
                 .iter()
                 .enumerate()
-                .filter(|(_, l)| eligible(p, l, input))
+                .filter(|(i, _)| eligible(p, *i, input))
             {
                 let before = state.net[i];
                 let off = percent_of(before, *percent_bp as i32).clamp(0, before);
@@ -371,7 +401,7 @@ fn evaluate(p: &PromotionRule, input: &PromotionInput, state: &mut State) -> Vec
                 .lines
                 .iter()
                 .enumerate()
-                .filter(|(_, l)| eligible(p, l, input))
+                .filter(|(i, _)| eligible(p, *i, input))
                 .fold(0, |sum: Fen, (i, _)| sum.saturating_add(state.net[i]));
             let times = if spend < *threshold {
                 0
@@ -406,7 +436,12 @@ fn evaluate(p: &PromotionRule, input: &PromotionInput, state: &mut State) -> Vec
             }
         }
         Kind::BuyNGetM { buy, get, gift_sku } => {
-            for line in input.lines.iter().filter(|l| eligible(p, l, input)) {
+            for (_, line) in input
+                .lines
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| eligible(p, *i, input))
+            {
                 let free = (line.quantity / buy).saturating_mul(*get);
                 if free == 0 {
                     continue;
