@@ -2,6 +2,7 @@
 //! tier's discount → the best quantity break, kept inside HQ's band.
 
 use chanhost_sdk::money::{apply_bp, push_yuan};
+use chanhost_sdk::text::push_int;
 use chanhost_sdk::pricing::{PricedLine, Pricing, PricingInput};
 use chanhost_sdk::{ConfigError, DealerTier, Plugin, PluginError};
 use schemars::JsonSchema;
@@ -127,13 +128,13 @@ impl Pricing for TieredPricing {
                 if ctx.region_adjustment_bp >= 0 {
                     why.push('+');
                 }
-                push_int(&mut why, i64::from(ctx.region_adjustment_bp));
+                push_int(&mut why, ctx.region_adjustment_bp);
                 why.push_str(" bp) → ");
                 why.push_str(tier);
                 why.push_str(" tier ");
                 push_yuan(&mut why, price);
                 why.push_str(" (−");
-                push_int(&mut why, i64::from(tier_bp));
+                push_int(&mut why, tier_bp);
                 why.push_str(" bp)");
                 let best_break = config
                     .quantity_breaks
@@ -143,11 +144,11 @@ impl Pricing for TieredPricing {
                 if let Some(brk) = best_break {
                     price = apply_bp(price, -brk.discount_bp);
                     why.push_str(" → ≥");
-                    push_int(&mut why, i64::from(brk.min_cases));
+                    push_int(&mut why, brk.min_cases);
                     why.push_str(" cases ");
                     push_yuan(&mut why, price);
                     why.push_str(" (−");
-                    push_int(&mut why, i64::from(brk.discount_bp));
+                    push_int(&mut why, brk.discount_bp);
                     why.push_str(" bp)");
                 }
                 if price < ctx.floor {
@@ -167,25 +168,6 @@ impl Pricing for TieredPricing {
             })
             .collect()
     }
-}
-
-/// Appends `n` in decimal.
-fn push_int(out: &mut String, n: i64) {
-    if n < 0 {
-        out.push('-');
-    }
-    let mut rest = n.unsigned_abs();
-    let mut digits = [0u8; 20];
-    let mut len = 0;
-    loop {
-        digits[len] = b'0' + (rest % 10) as u8;
-        len += 1;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    out.extend(digits[..len].iter().rev().map(|d| char::from(*d)));
 }
 
 chanhost_sdk::export_pricing!(TieredPricing);

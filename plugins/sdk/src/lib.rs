@@ -42,6 +42,7 @@ mod config;
 pub mod log;
 pub mod money;
 pub mod testing;
+pub mod text;
 
 pub use bindings::shared::chanhost::policy::types::{
     ConfigError, CustomerClass, Dealer, DealerTier, Description, Fen, Order, OrderLine, OrderType,

@@ -13,6 +13,7 @@
 //! configured margin, and a transfer suggestion per neighbour allocation.
 
 use chanhost_sdk::log::{debug, info};
+use chanhost_sdk::text::push_int;
 use chanhost_sdk::sourcing::{
     Allocation, Backorder, ProductionAlert, Signal, Sourcing, SourcingInput, SourcingPlan,
     TransferSuggestion,
@@ -301,10 +302,20 @@ impl Sourcing for RegionFirst {
                 let take = need.min(pool.left(sku));
                 pool.take(sku, take);
                 need -= take;
-                debug(&format!(
-                    "line {}: {} × {} from {} (rank {})",
-                    line.line_no, take, line.sku, pool.id, pool.rank
-                ));
+                // One line per allocation step: appended, not formatted.
+                let mut note = String::with_capacity(64);
+                note.push_str("line ");
+                push_int(&mut note, line.line_no);
+                note.push_str(": ");
+                push_int(&mut note, take);
+                note.push_str(" × ");
+                note.push_str(&line.sku);
+                note.push_str(" from ");
+                note.push_str(pool.id);
+                note.push_str(" (rank ");
+                push_int(&mut note, pool.rank);
+                note.push(')');
+                debug(&note);
                 // One allocation per warehouse and SKU: one shipment per warehouse.
                 match taken.iter().position(|&(p, k)| p == i && k == sku) {
                     Some(at) => allocations[at].0.quantity += take,
