@@ -19,7 +19,7 @@
 use chanhost_sdk::anti_diversion::{AntiDiversion, CheckInput, Verdict};
 use chanhost_sdk::log::{debug, info};
 use chanhost_sdk::money::yuan;
-use chanhost_sdk::{ConfigError, Fen, Plugin, PluginError, Reason};
+use chanhost_sdk::{ConfigError, Fen, Plugin, PluginError, Product, Reason};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -144,14 +144,19 @@ impl AntiDiversion for AntiDiversionChecks {
             );
         }
 
+        // Each line's catalogue entry, looked up once.
+        let line_products: Vec<Option<&Product>> = order
+            .lines
+            .iter()
+            .map(|line| input.products.iter().find(|p| p.sku == line.sku))
+            .collect();
+
         // One finding per distinct SKU, in order of first appearance.
-        let mut seen: Vec<&str> = Vec::new();
-        for line in &order.lines {
-            if seen.contains(&line.sku.as_str()) {
+        for (i, (line, product)) in order.lines.iter().zip(&line_products).enumerate() {
+            if order.lines[..i].iter().any(|l| l.sku == line.sku) {
                 continue;
             }
-            seen.push(&line.sku);
-            match input.products.iter().find(|p| p.sku == line.sku) {
+            match product {
                 None => found.add(
                     actions.unknown_sku,
                     "unknown-sku",
@@ -192,12 +197,8 @@ impl AntiDiversion for AntiDiversionChecks {
         }
 
         // The input carries no prices: estimate the order at HQ base prices.
-        let estimate = order.lines.iter().fold(0 as Fen, |sum, line| {
-            let unit = input
-                .products
-                .iter()
-                .find(|p| p.sku == line.sku)
-                .map_or(0, |p| p.base_price.max(0));
+        let estimate = order.lines.iter().zip(&line_products).fold(0 as Fen, |sum, (line, product)| {
+            let unit = product.map_or(0, |p| p.base_price.max(0));
             sum.saturating_add(unit.saturating_mul(Fen::from(line.quantity)))
         });
         let exposure = dealer.outstanding_balance.saturating_add(estimate);

@@ -19,7 +19,8 @@
 //! what remains, and a promotion capped to nothing gives no adjustment.
 
 use chanhost_sdk::log::{debug, info};
-use chanhost_sdk::money::{percent_of, yuan};
+use chanhost_sdk::money::{percent_of, push_yuan, yuan};
+use chanhost_sdk::text::push_int;
 use chanhost_sdk::promotion::{
     Adjustment, AdjustmentKind, FreeGoods, LineDiscount, PricedOrderLine, Promotion, PromotionInput,
 };
@@ -381,14 +382,23 @@ fn evaluate(p: &PromotionRule, input: &Priced, state: &mut State) -> Vec<Adjustm
                         line_no: line.line_no,
                         amount: off,
                     }),
-                    format!(
-                        "{label}: {} off line {} ({}) of {} = {}",
-                        percent(*percent_bp),
-                        line.line_no,
-                        line.sku,
-                        yuan(before),
-                        yuan(off)
-                    ),
+                    {
+                        // "{label}: {percent} off line {n} ({sku}) of {before} = {off}",
+                        // appended rather than formatted: one per discounted line.
+                        let mut why = String::with_capacity(64);
+                        why.push_str(label);
+                        why.push_str(": ");
+                        why.push_str(&percent(*percent_bp));
+                        why.push_str(" off line ");
+                        push_int(&mut why, line.line_no);
+                        why.push_str(" (");
+                        why.push_str(&line.sku);
+                        why.push_str(") of ");
+                        push_yuan(&mut why, before);
+                        why.push_str(" = ");
+                        push_yuan(&mut why, off);
+                        why
+                    },
                 ));
             }
         }
@@ -449,10 +459,28 @@ fn evaluate(p: &PromotionRule, input: &Priced, state: &mut State) -> Vec<Adjustm
                 let gift = gift_sku.as_deref().unwrap_or(&line.sku);
                 out.push(adjust(
                     AdjustmentKind::FreeGoods(FreeGoods { sku: gift.to_string(), quantity: free }),
-                    format!(
-                        "{label}: buy {buy} get {get}: line {} ordered {} cases of {} → {free} cases of {gift} free",
-                        line.line_no, line.quantity, line.sku
-                    ),
+                    {
+                        // "{label}: buy {buy} get {get}: line {n} ordered {q} cases
+                        // of {sku} → {free} cases of {gift} free", appended.
+                        let mut why = String::with_capacity(96);
+                        why.push_str(label);
+                        why.push_str(": buy ");
+                        push_int(&mut why, *buy);
+                        why.push_str(" get ");
+                        push_int(&mut why, *get);
+                        why.push_str(": line ");
+                        push_int(&mut why, line.line_no);
+                        why.push_str(" ordered ");
+                        push_int(&mut why, line.quantity);
+                        why.push_str(" cases of ");
+                        why.push_str(&line.sku);
+                        why.push_str(" → ");
+                        push_int(&mut why, free);
+                        why.push_str(" cases of ");
+                        why.push_str(gift);
+                        why.push_str(" free");
+                        why
+                    },
                 ));
             }
         }

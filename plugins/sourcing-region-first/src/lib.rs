@@ -292,7 +292,7 @@ impl Sourcing for RegionFirst {
                 a.rank
                     .cmp(&b.rank)
                     .then(b.left(sku).cmp(&a.left(sku)))
-                    .then(a.id.cmp(b.id))
+                    .then_with(|| a.id.cmp(b.id))
             });
             for &i in candidates.iter().take(config.max_split as usize) {
                 if need == 0 {
