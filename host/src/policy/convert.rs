@@ -23,7 +23,16 @@ pub type WitOrderLine = wit::OrderLine;
 pub type WitDealer = wit::Dealer;
 pub type WitProduct = wit::Product;
 
-pub fn order(order: &domain::Order) -> wit::Order {
+/// The index of `sku` in `products` (sorted by SKU, as the pipeline builds
+/// them); `u32::MAX`, which no plugin can resolve, if it is not there.
+pub fn product_index(products: &[wit::Product], sku: &str) -> u32 {
+    products
+        .binary_search_by(|p| p.sku.as_str().cmp(sku))
+        .map_or(u32::MAX, |i| i as u32)
+}
+
+/// The order, its lines referring to `products` by index.
+pub fn order(order: &domain::Order, products: &[wit::Product]) -> wit::Order {
     wit::Order {
         id: order.id.clone(),
         dealer_id: order.dealer_id.clone(),
@@ -44,7 +53,7 @@ pub fn order(order: &domain::Order) -> wit::Order {
             .iter()
             .map(|l| wit::OrderLine {
                 line_no: l.line_no,
-                sku: l.sku.clone(),
+                product: product_index(products, &l.sku),
                 quantity: l.quantity,
             })
             .collect(),

@@ -148,14 +148,15 @@ struct Run<'a> {
 
 impl<'a> Run<'a> {
     fn new(set: &'a PolicySet, region: &'a RegionPolicy, context: &'a OrderContext) -> Self {
+        let products = ordered_products(set, context.order.lines.iter().map(|l| l.sku.as_str()));
         Run {
             set,
             region,
             context,
             lowered: Some(Lowered {
-                order: convert::order(&context.order),
+                order: convert::order(&context.order, &products),
                 dealer: convert::dealer(&context.dealer),
-                products: ordered_products(set, context.order.lines.iter().map(|l| l.sku.as_str())),
+                products,
             }),
             reasons: Vec::new(),
             rejected: false,
@@ -261,15 +262,14 @@ impl<'a> Run<'a> {
     fn pricing(&mut self) {
         let slot = &self.region.pricing;
         let guardrails = &self.set.guardrails;
-        let prices = self
-            .context
-            .order
-            .lines
+        let Lowered {
+            order,
+            dealer,
+            products,
+        } = self.take_lowered();
+        // One price context per product, at the product's index.
+        let prices = products
             .iter()
-            .map(|l| l.sku.as_str())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .filter_map(|sku| self.set.catalogue.get(sku))
             .map(|product| {
                 let (floor, ceiling) = guardrails.band(product.base_price);
                 wit_pricing::PriceContext {
@@ -281,11 +281,6 @@ impl<'a> Run<'a> {
                 }
             })
             .collect();
-        let Lowered {
-            order,
-            dealer,
-            products,
-        } = self.take_lowered();
         let input = wit_pricing::PricingInput {
             order,
             dealer,
@@ -355,21 +350,22 @@ impl<'a> Run<'a> {
             dealer,
             products,
         } = self.take_lowered();
-        let input = wit_promotion::PromotionInput {
-            order,
-            dealer,
-            products,
-            lines: self
+        let lines = self
                 .lines
                 .iter()
                 .map(|l| wit_promotion::PricedOrderLine {
                     line_no: l.line_no,
-                    sku: l.sku.clone(),
+                    product: convert::product_index(&products, &l.sku),
                     quantity: l.quantity,
                     unit_price: l.unit_price,
                     amount: l.amount,
                 })
-                .collect(),
+                .collect();
+        let input = wit_promotion::PromotionInput {
+            order,
+            dealer,
+            products,
+            lines,
             subtotal,
         };
         for slot in &self.region.promotions {
@@ -459,17 +455,31 @@ impl<'a> Run<'a> {
             dealer,
             mut products,
         } = self.take_lowered();
-        // Free goods ship too: the sourcing plugin sees them as lines.
+        // Free goods ship too: the sourcing plugin sees them as lines, and
+        // their SKUs among the products (which renumbers them).
+        let skus = || {
+            let ordered = self.context.order.lines.iter().map(|l| l.sku.as_str());
+            ordered.chain(self.free_goods.iter().map(|f| f.sku.as_str()))
+        };
+        if self
+            .free_goods
+            .iter()
+            .any(|f| !products.iter().any(|p| p.sku == f.sku))
+        {
+            products = ordered_products(self.set, skus());
+            order = convert::order(&self.context.order, &products);
+        }
         order
             .lines
             .extend(self.free_goods.iter().map(|f| convert::WitOrderLine {
                 line_no: f.line_no,
-                sku: f.sku.clone(),
+                product: convert::product_index(&products, &f.sku),
                 quantity: f.quantity,
             }));
         let mut demand: BTreeMap<String, u64> = BTreeMap::new();
-        for line in &order.lines {
-            *demand.entry(line.sku.clone()).or_default() += u64::from(line.quantity);
+        let quantities = self.context.order.lines.iter().map(|l| (&l.sku, l.quantity));
+        for (sku, quantity) in quantities.chain(self.free_goods.iter().map(|f| (&f.sku, f.quantity))) {
+            *demand.entry(sku.clone()).or_default() += u64::from(quantity);
         }
         let neighbours = &self.region.region.neighbours;
         let rank = |region: &str| -> u32 {
@@ -482,13 +492,6 @@ impl<'a> Run<'a> {
                     .map_or(neighbours.len() as u32 + 1, |i| i as u32 + 1)
             }
         };
-        if self
-            .free_goods
-            .iter()
-            .any(|f| !products.iter().any(|p| p.sku == f.sku))
-        {
-            products = ordered_products(self.set, order.lines.iter().map(|l| l.sku.as_str()));
-        }
         let warehouses = self
                 .context
                 .warehouses

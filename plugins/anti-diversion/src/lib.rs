@@ -148,19 +148,22 @@ impl AntiDiversion for AntiDiversionChecks {
         let line_products: Vec<Option<&Product>> = order
             .lines
             .iter()
-            .map(|line| input.products.iter().find(|p| p.sku == line.sku))
+            .map(|line| input.products.get(line.product as usize))
             .collect();
 
         // One finding per distinct SKU, in order of first appearance.
         for (i, (line, product)) in order.lines.iter().zip(&line_products).enumerate() {
-            if order.lines[..i].iter().any(|l| l.sku == line.sku) {
+            if order.lines[..i].iter().any(|l| l.product == line.product) {
                 continue;
             }
             match product {
                 None => found.add(
                     actions.unknown_sku,
                     "unknown-sku",
-                    format!("SKU {} is not in the catalogue", line.sku),
+                    format!(
+                        "line {}: product {} is not in the catalogue input",
+                        line.line_no, line.product
+                    ),
                 ),
                 Some(p)
                     if !p.restricted_to_regions.is_empty()
@@ -239,7 +242,12 @@ impl AntiDiversion for AntiDiversionChecks {
                     "abnormal-quantity",
                     format!(
                         "line {}: {} cases of {} exceeds the per-line maximum of {max}",
-                        line.line_no, line.quantity, line.sku
+                        line.line_no,
+                        line.quantity,
+                        input
+                            .products
+                            .get(line.product as usize)
+                            .map_or("an unknown SKU", |p| p.sku.as_str())
                     ),
                 );
             }

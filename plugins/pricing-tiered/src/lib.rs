@@ -105,16 +105,12 @@ impl Pricing for TieredPricing {
             .lines
             .iter()
             .map(|line| {
-                let ctx = input
-                    .prices
-                    .iter()
-                    .find(|p| p.sku == line.sku)
-                    .ok_or_else(|| {
-                        PluginError::new(
-                            "no-price",
-                            format!("no price context for SKU {}", line.sku),
-                        )
-                    })?;
+                let ctx = input.prices.get(line.product as usize).ok_or_else(|| {
+                    PluginError::new(
+                        "no-price",
+                        format!("no price context for line {}", line.line_no),
+                    )
+                })?;
                 let regional = apply_bp(ctx.base_price, ctx.region_adjustment_bp);
                 let mut price = apply_bp(regional, -tier_bp);
                 // Built piece by piece: one explanation per line, and the

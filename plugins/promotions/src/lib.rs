@@ -219,11 +219,7 @@ impl State {
 
 impl Promotion for Promotions {
     fn apply(config: &Config, input: PromotionInput) -> Result<Vec<Adjustment>, PluginError> {
-        let categories = line_categories(&input);
-        let input = &Priced {
-            input: &input,
-            categories,
-        };
+        let input = &Priced::new(&input);
         let in_force: Vec<&PromotionRule> = config
             .promotions
             .iter()
@@ -318,11 +314,31 @@ fn for_tier(p: &PromotionRule, tier: DealerTier) -> bool {
     p.tiers.is_empty() || p.tiers.contains(&tier)
 }
 
-/// The input with each line's product category, looked up once.
+/// The input with each line's SKU and product category, looked up once.
 struct Priced<'a> {
     input: &'a PromotionInput,
+    /// Per input line (same index), its SKU ("" if its product is not in
+    /// the input).
+    skus: Vec<&'a str>,
     /// Per input line (same index), its product's category.
     categories: Vec<Option<&'a str>>,
+}
+
+impl<'a> Priced<'a> {
+    fn new(input: &'a PromotionInput) -> Self {
+        let products = input
+            .lines
+            .iter()
+            .map(|line| input.products.get(line.product as usize));
+        Priced {
+            input,
+            skus: products
+                .clone()
+                .map(|p| p.map_or("", |p| p.sku.as_str()))
+                .collect(),
+            categories: products.map(|p| p.map(|p| p.category.as_str())).collect(),
+        }
+    }
 }
 
 impl std::ops::Deref for Priced<'_> {
@@ -332,24 +348,9 @@ impl std::ops::Deref for Priced<'_> {
     }
 }
 
-fn line_categories(input: &PromotionInput) -> Vec<Option<&str>> {
-    input
-        .lines
-        .iter()
-        .map(|line| {
-            input
-                .products
-                .iter()
-                .find(|prod| prod.sku == line.sku)
-                .map(|prod| prod.category.as_str())
-        })
-        .collect()
-}
-
 /// Whether input line `i` counts for `p`.
 fn eligible(p: &PromotionRule, i: usize, input: &Priced) -> bool {
-    let line = &input.lines[i];
-    (p.skus.is_empty() || p.skus.contains(&line.sku))
+    (p.skus.is_empty() || p.skus.iter().any(|s| s == input.skus[i]))
         && (p.categories.is_empty()
             || input.categories[i].is_some_and(|c| p.categories.iter().any(|x| x == c)))
 }
@@ -392,7 +393,7 @@ fn evaluate(p: &PromotionRule, input: &Priced, state: &mut State) -> Vec<Adjustm
                         why.push_str(" off line ");
                         push_int(&mut why, line.line_no);
                         why.push_str(" (");
-                        why.push_str(&line.sku);
+                        why.push_str(input.skus[i]);
                         why.push_str(") of ");
                         push_yuan(&mut why, before);
                         why.push_str(" = ");
@@ -446,7 +447,7 @@ fn evaluate(p: &PromotionRule, input: &Priced, state: &mut State) -> Vec<Adjustm
             }
         }
         Kind::BuyNGetM { buy, get, gift_sku } => {
-            for (_, line) in input
+            for (i, line) in input
                 .lines
                 .iter()
                 .enumerate()
@@ -456,7 +457,7 @@ fn evaluate(p: &PromotionRule, input: &Priced, state: &mut State) -> Vec<Adjustm
                 if free == 0 {
                     continue;
                 }
-                let gift = gift_sku.as_deref().unwrap_or(&line.sku);
+                let gift = gift_sku.as_deref().unwrap_or(input.skus[i]);
                 out.push(adjust(
                     AdjustmentKind::FreeGoods(FreeGoods { sku: gift.to_string(), quantity: free }),
                     {
@@ -473,7 +474,7 @@ fn evaluate(p: &PromotionRule, input: &Priced, state: &mut State) -> Vec<Adjustm
                         why.push_str(" ordered ");
                         push_int(&mut why, line.quantity);
                         why.push_str(" cases of ");
-                        why.push_str(&line.sku);
+                        why.push_str(input.skus[i]);
                         why.push_str(" → ");
                         push_int(&mut why, free);
                         why.push_str(" cases of ");
@@ -490,7 +491,7 @@ fn evaluate(p: &PromotionRule, input: &Priced, state: &mut State) -> Vec<Adjustm
 
 /// What adjustments are worth to the dealer, free goods at the gift's unit
 /// price (from the order, else the catalogue's base price).
-fn benefit(adjustments: &[Adjustment], input: &PromotionInput) -> Fen {
+fn benefit(adjustments: &[Adjustment], input: &Priced) -> Fen {
     adjustments.iter().fold(0, |sum: Fen, a| {
         sum.saturating_add(match &a.kind {
             AdjustmentKind::LineDiscount(d) => d.amount,
@@ -499,8 +500,9 @@ fn benefit(adjustments: &[Adjustment], input: &PromotionInput) -> Fen {
                 let unit = input
                     .lines
                     .iter()
-                    .find(|l| l.sku == g.sku)
-                    .map(|l| l.unit_price)
+                    .zip(&input.skus)
+                    .find(|(_, sku)| **sku == g.sku)
+                    .map(|(l, _)| l.unit_price)
                     .or_else(|| {
                         input
                             .products

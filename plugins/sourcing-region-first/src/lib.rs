@@ -198,41 +198,60 @@ impl<'a> Pool<'a> {
     }
 }
 
-/// The order's distinct SKUs, so that stock is matched against them once
-/// per warehouse and every later lookup is an index, not a string compare.
-struct Skus<'a>(Vec<&'a str>);
+/// The order's distinct SKUs in order of first appearance, so that every
+/// later lookup is an index, not a string compare.
+struct Skus<'a> {
+    names: Vec<&'a str>,
+    /// Per input product, its index in `names` if the order has it.
+    of_product: Vec<Option<usize>>,
+}
 
 impl<'a> Skus<'a> {
-    fn of(lines: &'a [chanhost_sdk::OrderLine]) -> Self {
-        let mut skus: Vec<&str> = Vec::new();
+    fn of(
+        lines: &[chanhost_sdk::OrderLine],
+        products: &'a [chanhost_sdk::Product],
+    ) -> Result<Self, PluginError> {
+        let mut skus = Skus {
+            names: Vec::new(),
+            of_product: vec![None; products.len()],
+        };
         for line in lines {
-            if !skus.contains(&line.sku.as_str()) {
-                skus.push(&line.sku);
+            let product = products.get(line.product as usize).ok_or_else(|| {
+                PluginError::new(
+                    "unknown-product",
+                    format!(
+                        "line {} refers to product {}, which is not in the input",
+                        line.line_no, line.product
+                    ),
+                )
+            })?;
+            let slot = &mut skus.of_product[line.product as usize];
+            if slot.is_none() {
+                *slot = Some(skus.names.len());
+                skus.names.push(&product.sku);
             }
         }
-        Skus(skus)
+        Ok(skus)
     }
 
-    fn index(&self, sku: &str) -> Option<usize> {
-        self.0.iter().position(|s| *s == sku)
+    /// The index in `names` of input product `product`.
+    fn index(&self, product: u32) -> Option<usize> {
+        self.of_product.get(product as usize).copied().flatten()
     }
 }
 
 impl Sourcing for RegionFirst {
     fn source(config: &Config, input: SourcingInput) -> Result<SourcingPlan, PluginError> {
         let order = &input.order;
-        let skus = Skus::of(&order.lines);
+        let skus = Skus::of(&order.lines, &input.products)?;
         let line_skus: Vec<usize> = order
             .lines
             .iter()
-            .map(|l| skus.index(&l.sku).expect("every line's SKU is indexed"))
+            .map(|l| skus.index(l.product).expect("every line's SKU is indexed"))
             .collect();
-        // Each product's index in `skus` (stock refers to products), and
-        // whether each of the order's SKUs is a new product.
-        let of_product: Vec<Option<usize>> =
-            input.products.iter().map(|p| skus.index(&p.sku)).collect();
-        let mut new_product = vec![false; skus.0.len()];
-        for (p, sku) in input.products.iter().zip(&of_product) {
+        // Whether each of the order's SKUs is a new product.
+        let mut new_product = vec![false; skus.names.len()];
+        for (p, sku) in input.products.iter().zip(&skus.of_product) {
             if let Some(i) = sku {
                 new_product[*i] |= p.new_product;
             }
@@ -247,9 +266,9 @@ impl Sourcing for RegionFirst {
                     .is_none_or(|max| w.neighbour_rank <= max)
             })
             .map(|w| {
-                let mut left = vec![0u32; skus.0.len()];
+                let mut left = vec![0u32; skus.names.len()];
                 for s in &w.stock {
-                    if let Some(&Some(i)) = of_product.get(s.product as usize) {
+                    if let Some(i) = skus.index(s.product) {
                         left[i] = left[i].saturating_add(s.available);
                     }
                 }
@@ -263,7 +282,7 @@ impl Sourcing for RegionFirst {
 
         // Demand and own-region stock per SKU, before anything is taken.
         let mut demand: Vec<(&str, u32, u32)> = skus
-            .0
+            .names
             .iter()
             .enumerate()
             .map(|(i, sku)| {
@@ -309,7 +328,7 @@ impl Sourcing for RegionFirst {
                 note.push_str(": ");
                 push_int(&mut note, take);
                 note.push_str(" × ");
-                note.push_str(&line.sku);
+                note.push_str(skus.names[sku]);
                 note.push_str(" from ");
                 note.push_str(pool.id);
                 note.push_str(" (rank ");
@@ -324,7 +343,7 @@ impl Sourcing for RegionFirst {
                         allocations.push((
                             Allocation {
                                 warehouse_id: pool.id.to_string(),
-                                sku: line.sku.clone(),
+                                sku: skus.names[sku].to_string(),
                                 quantity: take,
                             },
                             pool.rank,
@@ -335,12 +354,12 @@ impl Sourcing for RegionFirst {
             if need > 0 {
                 debug(&format!(
                     "line {}: {} × {} backordered",
-                    line.line_no, need, line.sku
+                    line.line_no, need, skus.names[sku]
                 ));
-                match backorders.iter_mut().find(|b| b.sku == line.sku) {
+                match backorders.iter_mut().find(|b| b.sku == skus.names[sku]) {
                     Some(b) => b.quantity = b.quantity.saturating_add(need),
                     None => backorders.push(Backorder {
-                        sku: line.sku.clone(),
+                        sku: skus.names[sku].to_string(),
                         quantity: need,
                     }),
                 }
@@ -393,7 +412,7 @@ impl Sourcing for RegionFirst {
         }
 
         let new_skus: Vec<&str> = skus
-            .0
+            .names
             .iter()
             .zip(&new_product)
             .filter(|(_, new)| **new)

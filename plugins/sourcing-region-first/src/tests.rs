@@ -35,10 +35,11 @@ fn product(sku: &str, new_product: bool) -> Product {
 }
 
 fn input(lines: &[(&str, u32)], warehouses: Vec<Warehouse>) -> SourcingInput {
+    let products = vec![product(PRODUCTS[0], false), product(PRODUCTS[1], true)];
     SourcingInput {
-        order: testing::order(lines),
+        order: testing::order_in(&products, lines),
         dealer: testing::dealer(),
-        products: vec![product(PRODUCTS[0], false), product(PRODUCTS[1], true)],
+        products,
         warehouses,
     }
 }
@@ -321,7 +322,7 @@ fn priority_from_class_urgency_and_new_products() {
     assert_eq!(plan.priority_reasons[1], "expedited order: +80");
 
     input.dealer.class = CustomerClass::Restaurant;
-    input.order.lines.retain(|l| l.sku == "BJ-500");
+    input.order.lines.retain(|l| l.product == product_index("BJ-500"));
     let plan = RegionFirst::source(&config("{}"), input).unwrap();
     assert_eq!((plan.priority, plan.priority_reasons.len()), (150, 2));
 }
