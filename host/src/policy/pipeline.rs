@@ -300,13 +300,13 @@ impl<'a> Run<'a> {
             products,
         });
         match priced {
-            Some(priced) => {
+            Some(mut priced) => {
                 self.lines = order
                     .lines
                     .iter()
                     .map(|line| {
                         let p = priced
-                            .iter()
+                            .iter_mut()
                             .find(|p| p.line_no == line.line_no)
                             .expect("guardrails: every line priced");
                         DecidedLine {
@@ -316,7 +316,8 @@ impl<'a> Run<'a> {
                             unit_price: p.unit_price,
                             amount: p.unit_price.saturating_mul(i64::from(line.quantity)),
                             discount: 0,
-                            explanation: p.explanation.clone(),
+                            // The trace keeps its own copy of the priced lines.
+                            explanation: std::mem::take(&mut p.explanation),
                         }
                     })
                     .collect();
