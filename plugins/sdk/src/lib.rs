@@ -199,12 +199,17 @@ macro_rules! __export_plugin {
                     $crate::__private::describe::<$plugin>($crate::PluginKind::$kind)
                 }
                 fn configure(config: String) -> Result<(), Vec<$crate::ConfigError>> {
-                    $crate::__private::configure::<$plugin>(&config)
+                    $crate::log::install_panic_flush();
+                    let configured = $crate::__private::configure::<$plugin>(&config);
+                    $crate::log::flush();
+                    configured
                 }
                 fn $func(input: $input) -> Result<$output, $crate::PluginError> {
-                    $crate::__private::with_config::<$plugin, _>(|config| {
+                    let output = $crate::__private::with_config::<$plugin, _>(|config| {
                         <$plugin as $crate::$world::$kind_trait>::$func(config, input)
-                    })
+                    });
+                    $crate::log::flush();
+                    output
                 }
             }
 
