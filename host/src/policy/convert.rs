@@ -111,20 +111,30 @@ pub fn warehouse(
             domain::WarehouseLevel::Store => wit::WarehouseLevel::Store,
         },
         neighbour_rank,
-        stock: warehouse
-            .available
-            .iter()
-            .filter_map(|(sku, available)| {
-                let product = products
-                    .binary_search_by(|p| p.sku.as_str().cmp(sku))
-                    .ok()?;
-                Some(wit_sourcing::StockLevel {
-                    product: product as u32,
-                    available: *available,
-                })
-            })
-            .collect(),
+        stock: stock_of(&warehouse.available, products),
     }
+}
+
+/// The stock of `products` in `available`: both are sorted by SKU, so one
+/// merge pass matches them.
+fn stock_of(
+    available: &std::collections::BTreeMap<String, u32>,
+    products: &[wit::Product],
+) -> Vec<wit_sourcing::StockLevel> {
+    let mut stock = Vec::with_capacity(products.len().min(available.len()));
+    let mut products = products.iter().enumerate().peekable();
+    for (sku, cases) in available {
+        while products.next_if(|(_, p)| p.sku.as_str() < sku.as_str()).is_some() {}
+        match products.peek() {
+            Some((i, p)) if p.sku == *sku => stock.push(wit_sourcing::StockLevel {
+                product: *i as u32,
+                available: *cases,
+            }),
+            Some(_) => {}
+            None => break,
+        }
+    }
+    stock
 }
 
 pub fn description(d: wit::Description) -> Description {
