@@ -124,7 +124,10 @@ fn stock_of(
     let mut stock = Vec::with_capacity(products.len().min(available.len()));
     let mut products = products.iter().enumerate().peekable();
     for (sku, cases) in available {
-        while products.next_if(|(_, p)| p.sku.as_str() < sku.as_str()).is_some() {}
+        while products
+            .next_if(|(_, p)| p.sku.as_str() < sku.as_str())
+            .is_some()
+        {}
         match products.peek() {
             Some((i, p)) if p.sku == *sku => stock.push(wit_sourcing::StockLevel {
                 product: *i as u32,

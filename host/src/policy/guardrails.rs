@@ -288,7 +288,8 @@ fn sourcing_is_sound(
     loop {
         match (covered.next(), demand.next()) {
             (None, None) => return true,
-            (Some((sku, got)), Some((wanted_sku, wanted))) if sku == wanted_sku && got == *wanted => {}
+            (Some((sku, got)), Some((wanted_sku, wanted)))
+                if sku == wanted_sku && got == *wanted => {}
             _ => return false,
         }
     }
@@ -468,7 +469,8 @@ mod tests {
                         priority_reasons: vec![],
                         signals: vec![],
                     };
-                    let full = Guardrails::default().check_sourcing_in_full(&plan, &demand, &warehouses);
+                    let full =
+                        Guardrails::default().check_sourcing_in_full(&plan, &demand, &warehouses);
                     assert_eq!(
                         sourcing_is_sound(&plan, &demand, &warehouses),
                         full.is_empty(),

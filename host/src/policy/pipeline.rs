@@ -352,16 +352,16 @@ impl<'a> Run<'a> {
             products,
         } = self.take_lowered();
         let lines = self
-                .lines
-                .iter()
-                .map(|l| wit_promotion::PricedOrderLine {
-                    line_no: l.line_no,
-                    product: convert::product_index(&products, &l.sku),
-                    quantity: l.quantity,
-                    unit_price: l.unit_price,
-                    amount: l.amount,
-                })
-                .collect();
+            .lines
+            .iter()
+            .map(|l| wit_promotion::PricedOrderLine {
+                line_no: l.line_no,
+                product: convert::product_index(&products, &l.sku),
+                quantity: l.quantity,
+                unit_price: l.unit_price,
+                amount: l.amount,
+            })
+            .collect();
         let input = wit_promotion::PromotionInput {
             order,
             dealer,
@@ -478,8 +478,15 @@ impl<'a> Run<'a> {
                 quantity: f.quantity,
             }));
         let mut demand: BTreeMap<String, u64> = BTreeMap::new();
-        let quantities = self.context.order.lines.iter().map(|l| (&l.sku, l.quantity));
-        for (sku, quantity) in quantities.chain(self.free_goods.iter().map(|f| (&f.sku, f.quantity))) {
+        let quantities = self
+            .context
+            .order
+            .lines
+            .iter()
+            .map(|l| (&l.sku, l.quantity));
+        for (sku, quantity) in
+            quantities.chain(self.free_goods.iter().map(|f| (&f.sku, f.quantity)))
+        {
             *demand.entry(sku.clone()).or_default() += u64::from(quantity);
         }
         let neighbours = &self.region.region.neighbours;
@@ -494,11 +501,11 @@ impl<'a> Run<'a> {
             }
         };
         let warehouses = self
-                .context
-                .warehouses
-                .iter()
-                .map(|w| convert::warehouse(w, rank(&w.region), &products))
-                .collect();
+            .context
+            .warehouses
+            .iter()
+            .map(|w| convert::warehouse(w, rank(&w.region), &products))
+            .collect();
         let input = wit_sourcing::SourcingInput {
             products,
             order,

@@ -436,9 +436,9 @@ impl Plugin {
             Some(config),
             input.order.placed_at,
             |store, exports| match exports {
-                Exports::AntiDiversion(e) => e
-                    .chanhost_policy_anti_diversion()
-                    .call_check(store, input),
+                Exports::AntiDiversion(e) => {
+                    e.chanhost_policy_anti_diversion().call_check(store, input)
+                }
                 _ => unreachable!("kind checked above"),
             },
             convert::verdict,
@@ -480,9 +480,7 @@ impl Plugin {
             Some(config),
             input.order.placed_at,
             |store, exports| match exports {
-                Exports::Promotion(e) => e
-                    .chanhost_policy_promotion()
-                    .call_apply(store, input),
+                Exports::Promotion(e) => e.chanhost_policy_promotion().call_apply(store, input),
                 _ => unreachable!("kind checked above"),
             },
             convert::adjustments,
@@ -503,9 +501,7 @@ impl Plugin {
             Some(config),
             input.order.placed_at,
             |store, exports| match exports {
-                Exports::Sourcing(e) => e
-                    .chanhost_policy_sourcing()
-                    .call_source(store, input),
+                Exports::Sourcing(e) => e.chanhost_policy_sourcing().call_source(store, input),
                 _ => unreachable!("kind checked above"),
             },
             convert::sourcing_plan,
@@ -536,11 +532,15 @@ fn call_configure(
         Exports::AntiDiversion(e) => e
             .chanhost_policy_anti_diversion()
             .call_configure(store, config_json),
-        Exports::Pricing(e) => e.chanhost_policy_pricing().call_configure(store, config_json),
+        Exports::Pricing(e) => e
+            .chanhost_policy_pricing()
+            .call_configure(store, config_json),
         Exports::Promotion(e) => e
             .chanhost_policy_promotion()
             .call_configure(store, config_json),
-        Exports::Sourcing(e) => e.chanhost_policy_sourcing().call_configure(store, config_json),
+        Exports::Sourcing(e) => e
+            .chanhost_policy_sourcing()
+            .call_configure(store, config_json),
     }
 }
 

@@ -200,10 +200,15 @@ impl AntiDiversion for AntiDiversionChecks {
         }
 
         // The input carries no prices: estimate the order at HQ base prices.
-        let estimate = order.lines.iter().zip(&line_products).fold(0 as Fen, |sum, (line, product)| {
-            let unit = product.map_or(0, |p| p.base_price.max(0));
-            sum.saturating_add(unit.saturating_mul(Fen::from(line.quantity)))
-        });
+        let estimate =
+            order
+                .lines
+                .iter()
+                .zip(&line_products)
+                .fold(0 as Fen, |sum, (line, product)| {
+                    let unit = product.map_or(0, |p| p.base_price.max(0));
+                    sum.saturating_add(unit.saturating_mul(Fen::from(line.quantity)))
+                });
         let exposure = dealer.outstanding_balance.saturating_add(estimate);
         if exposure > dealer.credit_limit {
             found.add(

@@ -2,8 +2,8 @@
 //! tier's discount → the best quantity break, kept inside HQ's band.
 
 use chanhost_sdk::money::{apply_bp, push_yuan};
-use chanhost_sdk::text::push_int;
 use chanhost_sdk::pricing::{PricedLine, Pricing, PricingInput};
+use chanhost_sdk::text::push_int;
 use chanhost_sdk::{ConfigError, DealerTier, Plugin, PluginError};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -231,7 +231,8 @@ mod tests {
             lines[0].explanation,
             "base ¥1,000.00 → regional ¥1,050.00 (+500 bp) → core tier ¥1,018.50 (−300 bp) → ≥50 cases ¥998.13 (−200 bp)"
         );
-        let lines = TieredPricing::price(&config(), input(DealerTier::Strategic, 500, -1000)).unwrap();
+        let lines =
+            TieredPricing::price(&config(), input(DealerTier::Strategic, 500, -1000)).unwrap();
         assert_eq!(
             lines[0].explanation,
             "base ¥1,000.00 → regional ¥900.00 (-1000 bp) → strategic tier ¥846.00 (−600 bp) → ≥100 cases ¥812.16 (−400 bp) → raised to HQ floor ¥900.00"

@@ -20,10 +20,10 @@
 
 use chanhost_sdk::log::{debug, info};
 use chanhost_sdk::money::{percent_of, push_yuan, yuan};
-use chanhost_sdk::text::push_int;
 use chanhost_sdk::promotion::{
     Adjustment, AdjustmentKind, FreeGoods, LineDiscount, PricedOrderLine, Promotion, PromotionInput,
 };
+use chanhost_sdk::text::push_int;
 use chanhost_sdk::{ConfigError, DealerTier, Fen, Plugin, PluginError, TimestampMs};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -459,7 +459,10 @@ fn evaluate(p: &PromotionRule, input: &Priced, state: &mut State) -> Vec<Adjustm
                 }
                 let gift = gift_sku.as_deref().unwrap_or(input.skus[i]);
                 out.push(adjust(
-                    AdjustmentKind::FreeGoods(FreeGoods { sku: gift.to_string(), quantity: free }),
+                    AdjustmentKind::FreeGoods(FreeGoods {
+                        sku: gift.to_string(),
+                        quantity: free,
+                    }),
                     {
                         // "{label}: buy {buy} get {get}: line {n} ordered {q} cases
                         // of {sku} → {free} cases of {gift} free", appended.

@@ -13,11 +13,11 @@
 //! configured margin, and a transfer suggestion per neighbour allocation.
 
 use chanhost_sdk::log::{debug, info};
-use chanhost_sdk::text::push_int;
 use chanhost_sdk::sourcing::{
     Allocation, Backorder, ProductionAlert, Signal, Sourcing, SourcingInput, SourcingPlan,
     TransferSuggestion,
 };
+use chanhost_sdk::text::push_int;
 use chanhost_sdk::{ConfigError, CustomerClass, Plugin, PluginError, Urgency, WarehouseLevel};
 use schemars::JsonSchema;
 use serde::Deserialize;

@@ -8,7 +8,10 @@ use chanhost_sdk::{Product, testing};
 const PRODUCTS: [&str; 2] = ["BJ-500", "BJ-NEW"];
 
 fn product_index(sku: &str) -> u32 {
-    PRODUCTS.iter().position(|p| *p == sku).expect("a test product") as u32
+    PRODUCTS
+        .iter()
+        .position(|p| *p == sku)
+        .expect("a test product") as u32
 }
 
 fn wh(id: &str, rank: u32, level: WarehouseLevel, stock: &[(&str, u32)]) -> Warehouse {
@@ -322,7 +325,10 @@ fn priority_from_class_urgency_and_new_products() {
     assert_eq!(plan.priority_reasons[1], "expedited order: +80");
 
     input.dealer.class = CustomerClass::Restaurant;
-    input.order.lines.retain(|l| l.product == product_index("BJ-500"));
+    input
+        .order
+        .lines
+        .retain(|l| l.product == product_index("BJ-500"));
     let plan = RegionFirst::source(&config("{}"), input).unwrap();
     assert_eq!((plan.priority, plan.priority_reasons.len()), (150, 2));
 }
