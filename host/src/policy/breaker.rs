@@ -99,14 +99,21 @@ impl Breaker {
     /// Records the outcome of a call that was made.
     pub fn record(&self, plugin: &PluginIdentity, fault: Option<&Fault>) {
         let mut health = self.health.lock().expect("breaker lock");
-        let entry = health.entry(plugin.hash.clone()).or_insert_with(|| Health {
-            identity: plugin.clone(),
-            calls: 0,
-            faults: 0,
-            consecutive: 0,
-            quarantined_until: None,
-            last_fault: None,
-        });
+        // The entry exists after a plugin's first call: no key to copy then.
+        if !health.contains_key(&plugin.hash) {
+            health.insert(
+                plugin.hash.clone(),
+                Health {
+                    identity: plugin.clone(),
+                    calls: 0,
+                    faults: 0,
+                    consecutive: 0,
+                    quarantined_until: None,
+                    last_fault: None,
+                },
+            );
+        }
+        let entry = health.get_mut(&plugin.hash).expect("inserted above");
         entry.calls += 1;
         match fault.filter(|f| f.counts_against_health()) {
             None => {

@@ -23,7 +23,16 @@ pub type WitOrderLine = wit::OrderLine;
 pub type WitDealer = wit::Dealer;
 pub type WitProduct = wit::Product;
 
-pub fn order(order: &domain::Order) -> wit::Order {
+/// The index of `sku` in `products` (sorted by SKU, as the pipeline builds
+/// them); `u32::MAX`, which no plugin can resolve, if it is not there.
+pub fn product_index(products: &[wit::Product], sku: &str) -> u32 {
+    products
+        .binary_search_by(|p| p.sku.as_str().cmp(sku))
+        .map_or(u32::MAX, |i| i as u32)
+}
+
+/// The order, its lines referring to `products` by index.
+pub fn order(order: &domain::Order, products: &[wit::Product]) -> wit::Order {
     wit::Order {
         id: order.id.clone(),
         dealer_id: order.dealer_id.clone(),
@@ -44,7 +53,7 @@ pub fn order(order: &domain::Order) -> wit::Order {
             .iter()
             .map(|l| wit::OrderLine {
                 line_no: l.line_no,
-                sku: l.sku.clone(),
+                product: product_index(products, &l.sku),
                 quantity: l.quantity,
             })
             .collect(),
@@ -85,7 +94,13 @@ pub fn product(product: &domain::Product) -> wit::Product {
     }
 }
 
-pub fn warehouse(warehouse: &domain::Warehouse, neighbour_rank: u32) -> wit_sourcing::Warehouse {
+/// A candidate warehouse with its stock of `products` (sorted by SKU, as
+/// the pipeline builds them), each referred to by its index there.
+pub fn warehouse(
+    warehouse: &domain::Warehouse,
+    neighbour_rank: u32,
+    products: &[wit::Product],
+) -> wit_sourcing::Warehouse {
     wit_sourcing::Warehouse {
         id: warehouse.id.clone(),
         region: warehouse.region.clone(),
@@ -96,15 +111,33 @@ pub fn warehouse(warehouse: &domain::Warehouse, neighbour_rank: u32) -> wit_sour
             domain::WarehouseLevel::Store => wit::WarehouseLevel::Store,
         },
         neighbour_rank,
-        stock: warehouse
-            .available
-            .iter()
-            .map(|(sku, available)| wit_sourcing::StockLevel {
-                sku: sku.clone(),
-                available: *available,
-            })
-            .collect(),
+        stock: stock_of(&warehouse.available, products),
     }
+}
+
+/// The stock of `products` in `available`: both are sorted by SKU, so one
+/// merge pass matches them.
+fn stock_of(
+    available: &std::collections::BTreeMap<String, u32>,
+    products: &[wit::Product],
+) -> Vec<wit_sourcing::StockLevel> {
+    let mut stock = Vec::with_capacity(products.len().min(available.len()));
+    let mut products = products.iter().enumerate().peekable();
+    for (sku, cases) in available {
+        while products
+            .next_if(|(_, p)| p.sku.as_str() < sku.as_str())
+            .is_some()
+        {}
+        match products.peek() {
+            Some((i, p)) if p.sku == *sku => stock.push(wit_sourcing::StockLevel {
+                product: *i as u32,
+                available: *cases,
+            }),
+            Some(_) => {}
+            None => break,
+        }
+    }
+    stock
 }
 
 pub fn description(d: wit::Description) -> Description {

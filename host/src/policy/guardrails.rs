@@ -180,6 +180,21 @@ impl Guardrails {
         demand: &BTreeMap<String, u64>,
         warehouses: &[Warehouse],
     ) -> Vec<String> {
+        // Every order is checked and almost every plan is sound: prove
+        // that cheaply first, and list the findings only when it fails.
+        if sourcing_is_sound(plan, demand, warehouses) {
+            return Vec::new();
+        }
+        self.check_sourcing_in_full(plan, demand, warehouses)
+    }
+
+    /// [`Guardrails::check_sourcing`] without the quick proof.
+    fn check_sourcing_in_full(
+        &self,
+        plan: &SourcingPlan,
+        demand: &BTreeMap<String, u64>,
+        warehouses: &[Warehouse],
+    ) -> Vec<String> {
         let mut findings = Vec::new();
         let by_id: HashMap<&str, &Warehouse> =
             warehouses.iter().map(|w| (w.id.as_str(), w)).collect();
@@ -227,6 +242,56 @@ impl Guardrails {
             }
         }
         findings
+    }
+}
+
+/// Whether [`Guardrails::check_sourcing`] finds nothing in `plan`, decided
+/// with sorted vectors instead of maps. `false` only means the full check
+/// must run (it names the findings).
+fn sourcing_is_sound(
+    plan: &SourcingPlan,
+    demand: &BTreeMap<String, u64>,
+    warehouses: &[Warehouse],
+) -> bool {
+    // (warehouse, SKU, cases) per allocation, then summed per pair.
+    let mut taken: Vec<(usize, &str, u64)> = Vec::with_capacity(plan.allocations.len());
+    for a in &plan.allocations {
+        let Some(w) = warehouses.iter().position(|w| w.id == a.warehouse_id) else {
+            return false;
+        };
+        if a.quantity == 0 {
+            return false;
+        }
+        taken.push((w, &a.sku, u64::from(a.quantity)));
+    }
+    taken.sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    for run in taken.chunk_by(|x, y| x.0 == y.0 && x.1 == y.1) {
+        let (w, sku, _) = run[0];
+        let quantity: u64 = run.iter().map(|t| t.2).sum();
+        let available = warehouses[w].available.get(sku).copied().unwrap_or(0);
+        if quantity > u64::from(available) {
+            return false;
+        }
+    }
+    // Cases allocated or backordered per SKU must be exactly the demand.
+    let mut covered: Vec<(&str, u64)> = taken.iter().map(|t| (t.1, t.2)).collect();
+    covered.extend(
+        plan.backorders
+            .iter()
+            .map(|b| (b.sku.as_str(), u64::from(b.quantity))),
+    );
+    covered.sort_unstable_by(|x, y| x.0.cmp(y.0));
+    let mut covered = covered
+        .chunk_by(|x, y| x.0 == y.0)
+        .map(|run| (run[0].0, run.iter().map(|c| c.1).sum::<u64>()));
+    let mut demand = demand.iter();
+    loop {
+        match (covered.next(), demand.next()) {
+            (None, None) => return true,
+            (Some((sku, got)), Some((wanted_sku, wanted)))
+                if sku == wanted_sku && got == *wanted => {}
+            _ => return false,
+        }
     }
 }
 
@@ -349,5 +414,70 @@ mod tests {
             !g.check_sourcing(&plan(vec![("W1", 5)], 0), &demand, &warehouses)
                 .is_empty()
         );
+        // Split allocations are summed per warehouse and SKU.
+        assert!(
+            g.check_sourcing(&plan(vec![("W1", 2), ("W1", 3)], 3), &demand, &warehouses)
+                .is_empty()
+        );
+        assert!(
+            !g.check_sourcing(&plan(vec![("W1", 3), ("W1", 3)], 2), &demand, &warehouses)
+                .is_empty()
+        );
+        assert!(
+            !g.check_sourcing(&plan(vec![("W1", 5), ("W1", 0)], 3), &demand, &warehouses)
+                .is_empty()
+        );
+        // A SKU not ordered, even backordered at zero, is a finding.
+        let mut extra = plan(vec![("W1", 5)], 3);
+        extra.backorders.push(Backorder {
+            sku: "B".into(),
+            quantity: 0,
+        });
+        assert!(!g.check_sourcing(&extra, &demand, &warehouses).is_empty());
+    }
+
+    /// The quick proof and the full check agree on every plan tried.
+    #[test]
+    fn the_quick_sourcing_proof_agrees_with_the_full_check() {
+        let warehouses: Vec<Warehouse> = ["W1", "W2"]
+            .iter()
+            .map(|id| Warehouse {
+                id: (*id).into(),
+                region: "r01".into(),
+                level: WarehouseLevel::Region,
+                available: BTreeMap::from([("A".to_string(), 4), ("B".to_string(), 2)]),
+            })
+            .collect();
+        let demand = BTreeMap::from([("A".to_string(), 6), ("B".to_string(), 3)]);
+        let skus = ["A", "B", "C"];
+        let ids = ["W1", "W2", "W9"];
+        for a in 0..27u32 {
+            for q in 0..5u32 {
+                for back in 0..4u32 {
+                    let allocation = |k: u32, quantity: u32| Allocation {
+                        warehouse_id: ids[(k % 3) as usize].into(),
+                        sku: skus[(k / 3 % 3) as usize].into(),
+                        quantity,
+                    };
+                    let plan = SourcingPlan {
+                        allocations: vec![allocation(a, q), allocation(a / 9, 4), allocation(4, 2)],
+                        backorders: vec![Backorder {
+                            sku: skus[(back % 3) as usize].into(),
+                            quantity: back,
+                        }],
+                        priority: 0,
+                        priority_reasons: vec![],
+                        signals: vec![],
+                    };
+                    let full =
+                        Guardrails::default().check_sourcing_in_full(&plan, &demand, &warehouses);
+                    assert_eq!(
+                        sourcing_is_sound(&plan, &demand, &warehouses),
+                        full.is_empty(),
+                        "{plan:?}: {full:?}"
+                    );
+                }
+            }
+        }
     }
 }

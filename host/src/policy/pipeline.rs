@@ -133,8 +133,9 @@ struct Run<'a> {
     set: &'a PolicySet,
     region: &'a RegionPolicy,
     context: &'a OrderContext,
-    wit_order: convert::WitOrder,
-    wit_dealer: convert::WitDealer,
+    /// The order, dealer and ordered products as plugins get them: built
+    /// once, moved into each call's input and back out of it after the call.
+    lowered: Option<Lowered>,
     reasons: Vec<Reason>,
     rejected: bool,
     lines: Vec<DecidedLine>,
@@ -147,12 +148,16 @@ struct Run<'a> {
 
 impl<'a> Run<'a> {
     fn new(set: &'a PolicySet, region: &'a RegionPolicy, context: &'a OrderContext) -> Self {
+        let products = ordered_products(set, context.order.lines.iter().map(|l| l.sku.as_str()));
         Run {
             set,
             region,
             context,
-            wit_order: convert::order(&context.order),
-            wit_dealer: convert::dealer(&context.dealer),
+            lowered: Some(Lowered {
+                order: convert::order(&context.order, &products),
+                dealer: convert::dealer(&context.dealer),
+                products,
+            }),
             reasons: Vec::new(),
             rejected: false,
             lines: Vec::new(),
@@ -203,20 +208,23 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn products<'s>(&self, skus: impl IntoIterator<Item = &'s str>) -> Vec<convert::WitProduct> {
-        let skus: BTreeSet<&str> = skus.into_iter().collect();
-        skus.into_iter()
-            .filter_map(|sku| self.set.catalogue.get(sku))
-            .map(convert::product)
-            .collect()
+    fn take_lowered(&mut self) -> Lowered {
+        self.lowered
+            .take()
+            .expect("every step puts the lowered input back")
     }
 
     fn anti_diversion(&mut self) {
         let slot = &self.region.anti_diversion;
+        let Lowered {
+            order,
+            dealer,
+            products,
+        } = self.take_lowered();
         let input = wit_anti_diversion::CheckInput {
-            order: self.wit_order.clone(),
-            dealer: self.wit_dealer.clone(),
-            products: self.products(self.context.order.lines.iter().map(|l| l.sku.as_str())),
+            order,
+            dealer,
+            products,
         };
         let (verdict, step) = guarded(
             self.set,
@@ -225,6 +233,11 @@ impl<'a> Run<'a> {
             |_| Vec::new(),
             StepOutput::Verdict,
         );
+        self.lowered = Some(Lowered {
+            order: input.order,
+            dealer: input.dealer,
+            products: input.products,
+        });
         match verdict {
             Some(Verdict::Allow) => {}
             Some(Verdict::Hold(reasons)) => self.reasons.extend(reasons),
@@ -249,15 +262,14 @@ impl<'a> Run<'a> {
     fn pricing(&mut self) {
         let slot = &self.region.pricing;
         let guardrails = &self.set.guardrails;
-        let prices = self
-            .context
-            .order
-            .lines
+        let Lowered {
+            order,
+            dealer,
+            products,
+        } = self.take_lowered();
+        // One price context per product, at the product's index.
+        let prices = products
             .iter()
-            .map(|l| l.sku.as_str())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .filter_map(|sku| self.set.catalogue.get(sku))
             .map(|product| {
                 let (floor, ceiling) = guardrails.band(product.base_price);
                 wit_pricing::PriceContext {
@@ -270,8 +282,8 @@ impl<'a> Run<'a> {
             })
             .collect();
         let input = wit_pricing::PricingInput {
-            order: self.wit_order.clone(),
-            dealer: self.wit_dealer.clone(),
+            order,
+            dealer,
             prices,
         };
         let order = &self.context.order;
@@ -282,14 +294,19 @@ impl<'a> Run<'a> {
             |lines| guardrails.check_prices(order, &self.set.catalogue, lines),
             StepOutput::Prices,
         );
+        self.lowered = Some(Lowered {
+            order: input.order,
+            dealer: input.dealer,
+            products,
+        });
         match priced {
-            Some(priced) => {
+            Some(mut priced) => {
                 self.lines = order
                     .lines
                     .iter()
                     .map(|line| {
                         let p = priced
-                            .iter()
+                            .iter_mut()
                             .find(|p| p.line_no == line.line_no)
                             .expect("guardrails: every line priced");
                         DecidedLine {
@@ -299,7 +316,8 @@ impl<'a> Run<'a> {
                             unit_price: p.unit_price,
                             amount: p.unit_price.saturating_mul(i64::from(line.quantity)),
                             discount: 0,
-                            explanation: p.explanation.clone(),
+                            // The trace keeps its own copy of the priced lines.
+                            explanation: std::mem::take(&mut p.explanation),
                         }
                     })
                     .collect();
@@ -328,21 +346,27 @@ impl<'a> Run<'a> {
             return;
         }
         let subtotal = self.subtotal();
+        let Lowered {
+            order,
+            dealer,
+            products,
+        } = self.take_lowered();
+        let lines = self
+            .lines
+            .iter()
+            .map(|l| wit_promotion::PricedOrderLine {
+                line_no: l.line_no,
+                product: convert::product_index(&products, &l.sku),
+                quantity: l.quantity,
+                unit_price: l.unit_price,
+                amount: l.amount,
+            })
+            .collect();
         let input = wit_promotion::PromotionInput {
-            order: self.wit_order.clone(),
-            dealer: self.wit_dealer.clone(),
-            products: self.products(self.context.order.lines.iter().map(|l| l.sku.as_str())),
-            lines: self
-                .lines
-                .iter()
-                .map(|l| wit_promotion::PricedOrderLine {
-                    line_no: l.line_no,
-                    sku: l.sku.clone(),
-                    quantity: l.quantity,
-                    unit_price: l.unit_price,
-                    amount: l.amount,
-                })
-                .collect(),
+            order,
+            dealer,
+            products,
+            lines,
             subtotal,
         };
         for slot in &self.region.promotions {
@@ -380,6 +404,11 @@ impl<'a> Run<'a> {
                 None => self.push(step, "promotion skipped; the order goes on without it"),
             }
         }
+        self.lowered = Some(Lowered {
+            order: input.order,
+            dealer: input.dealer,
+            products: input.products,
+        });
     }
 
     fn apply_adjustment(&mut self, adjustment: Adjustment) {
@@ -421,18 +450,44 @@ impl<'a> Run<'a> {
     }
 
     fn sourcing(&mut self) {
-        // Free goods ship too: the sourcing plugin sees them as lines.
-        let mut order = self.wit_order.clone();
+        // The last step: the lowered input is not put back.
+        let Lowered {
+            mut order,
+            dealer,
+            mut products,
+        } = self.take_lowered();
+        // Free goods ship too: the sourcing plugin sees them as lines, and
+        // their SKUs among the products (which renumbers them).
+        let skus = || {
+            let ordered = self.context.order.lines.iter().map(|l| l.sku.as_str());
+            ordered.chain(self.free_goods.iter().map(|f| f.sku.as_str()))
+        };
+        if self
+            .free_goods
+            .iter()
+            .any(|f| !products.iter().any(|p| p.sku == f.sku))
+        {
+            products = ordered_products(self.set, skus());
+            order = convert::order(&self.context.order, &products);
+        }
         order
             .lines
             .extend(self.free_goods.iter().map(|f| convert::WitOrderLine {
                 line_no: f.line_no,
-                sku: f.sku.clone(),
+                product: convert::product_index(&products, &f.sku),
                 quantity: f.quantity,
             }));
         let mut demand: BTreeMap<String, u64> = BTreeMap::new();
-        for line in &order.lines {
-            *demand.entry(line.sku.clone()).or_default() += u64::from(line.quantity);
+        let quantities = self
+            .context
+            .order
+            .lines
+            .iter()
+            .map(|l| (&l.sku, l.quantity));
+        for (sku, quantity) in
+            quantities.chain(self.free_goods.iter().map(|f| (&f.sku, f.quantity)))
+        {
+            *demand.entry(sku.clone()).or_default() += u64::from(quantity);
         }
         let neighbours = &self.region.region.neighbours;
         let rank = |region: &str| -> u32 {
@@ -445,16 +500,17 @@ impl<'a> Run<'a> {
                     .map_or(neighbours.len() as u32 + 1, |i| i as u32 + 1)
             }
         };
+        let warehouses = self
+            .context
+            .warehouses
+            .iter()
+            .map(|w| convert::warehouse(w, rank(&w.region), &products))
+            .collect();
         let input = wit_sourcing::SourcingInput {
-            products: self.products(order.lines.iter().map(|l| l.sku.as_str())),
+            products,
             order,
-            dealer: self.wit_dealer.clone(),
-            warehouses: self
-                .context
-                .warehouses
-                .iter()
-                .map(|w| convert::warehouse(w, rank(&w.region)))
-                .collect(),
+            dealer,
+            warehouses,
         };
         let warehouses = &self.context.warehouses;
         let guardrails = &self.set.guardrails;
@@ -527,6 +583,26 @@ impl<'a> Run<'a> {
             },
         }
     }
+}
+
+/// The plugins' view of an order: see [`Run::lowered`].
+struct Lowered {
+    order: convert::WitOrder,
+    dealer: convert::WitDealer,
+    /// The catalogue entries of the ordered SKUs, by SKU.
+    products: Vec<convert::WitProduct>,
+}
+
+/// The catalogue entries of `skus`, each once, by SKU.
+fn ordered_products<'s>(
+    set: &PolicySet,
+    skus: impl IntoIterator<Item = &'s str>,
+) -> Vec<convert::WitProduct> {
+    let skus: BTreeSet<&str> = skus.into_iter().collect();
+    skus.into_iter()
+        .filter_map(|sku| set.catalogue.get(sku))
+        .map(convert::product)
+        .collect()
 }
 
 /// Calls a slot's plugin through the breaker, checks the output with the

@@ -1,9 +1,9 @@
 //! A loaded plugin: a compiled, pre-instantiated component of one kind,
 //! and the sandboxed calls into it.
 //!
-//! Every call gets a fresh store and instance (pooled, so cheap): no state
-//! survives from one order to the next, which keeps decisions independent
-//! and replayable.
+//! An instance is configured once (its slot's configuration), before its
+//! first policy call, then kept warm in its slot's pool between calls, or
+//! dropped after one call when `reuse_instances` is off.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -278,6 +278,7 @@ impl Plugin {
     fn run<W, T>(
         &self,
         pool: Option<&InstancePool>,
+        configure: Option<&str>,
         clock: TimestampMs,
         call: impl FnOnce(
             &mut Store<Sandbox>,
@@ -292,7 +293,12 @@ impl Plugin {
         let started = Instant::now();
         let warm = match pool.and_then(InstancePool::take) {
             Some(warm) => Ok(warm),
-            None => self.instantiate(),
+            None => self.instantiate().and_then(|mut warm| {
+                if let Some(config) = configure {
+                    self.configure_instance(&mut warm, config)?;
+                }
+                Ok(warm)
+            }),
         };
         let mut warm = match warm {
             Ok(warm) => warm,
@@ -351,6 +357,7 @@ impl Plugin {
     pub fn describe(&self) -> Call<Description> {
         self.run(
             None,
+            None,
             0,
             |store, exports| {
                 let d = match exports {
@@ -368,30 +375,51 @@ impl Plugin {
     }
 
     /// Asks the plugin to validate a configuration (JSON), in a fresh
-    /// instance. `Ok(Err(..))` lists every problem the plugin found.
-    pub fn configure(&self, config_json: &str) -> Call<Result<(), Vec<ConfigError>>> {
-        self.run(
+    /// instance. `Ok(Err(..))` lists every problem the plugin found. When
+    /// the configuration is valid and `pool` is given, the instance, now
+    /// configured, becomes the pool's first warm instance.
+    pub fn configure(
+        &self,
+        config_json: &str,
+        pool: Option<&InstancePool>,
+    ) -> Call<Result<(), Vec<ConfigError>>> {
+        let call = self.run(
+            None,
             None,
             0,
             |store, exports| {
-                let r = match exports {
-                    Exports::AntiDiversion(e) => e
-                        .chanhost_policy_anti_diversion()
-                        .call_configure(store, config_json)?,
-                    Exports::Pricing(e) => e
-                        .chanhost_policy_pricing()
-                        .call_configure(store, config_json)?,
-                    Exports::Promotion(e) => e
-                        .chanhost_policy_promotion()
-                        .call_configure(store, config_json)?,
-                    Exports::Sourcing(e) => e
-                        .chanhost_policy_sourcing()
-                        .call_configure(store, config_json)?,
-                };
+                let r = call_configure(store, exports, config_json)?;
                 Ok(Ok(r))
             },
             |r| r.map_err(convert::config_errors),
-        )
+        );
+        if let (Some(pool), Ok(Ok(()))) = (pool, &call.result)
+            && let Ok(mut warm) = self.instantiate()
+            && self.configure_instance(&mut warm, config_json).is_ok()
+        {
+            pool.give_back(warm);
+        }
+        call
+    }
+
+    /// Configures a fresh instance before its first policy call, under the
+    /// same limits as a call. A configuration that validated at load but is
+    /// refused now is an error.
+    fn configure_instance(&self, warm: &mut Warm, config_json: &str) -> wasmtime::Result<()> {
+        let limits = self.engine.limits();
+        warm.store.set_fuel(limits.fuel)?;
+        warm.store.set_epoch_deadline(self.engine.deadline_ticks());
+        match call_configure(&mut warm.store, &warm.exports, config_json)? {
+            Ok(()) => Ok(()),
+            Err(errors) => Err(wasmtime::Error::msg(format!(
+                "configure refused the slot's configuration: {}",
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.path, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))),
+        }
     }
 
     pub fn check(
@@ -405,11 +433,12 @@ impl Plugin {
         }
         self.run(
             pool,
+            Some(config),
             input.order.placed_at,
             |store, exports| match exports {
-                Exports::AntiDiversion(e) => e
-                    .chanhost_policy_anti_diversion()
-                    .call_check(store, config, input),
+                Exports::AntiDiversion(e) => {
+                    e.chanhost_policy_anti_diversion().call_check(store, input)
+                }
                 _ => unreachable!("kind checked above"),
             },
             convert::verdict,
@@ -427,9 +456,10 @@ impl Plugin {
         }
         self.run(
             pool,
+            Some(config),
             input.order.placed_at,
             |store, exports| match exports {
-                Exports::Pricing(e) => e.chanhost_policy_pricing().call_price(store, config, input),
+                Exports::Pricing(e) => e.chanhost_policy_pricing().call_price(store, input),
                 _ => unreachable!("kind checked above"),
             },
             convert::priced_lines,
@@ -447,11 +477,10 @@ impl Plugin {
         }
         self.run(
             pool,
+            Some(config),
             input.order.placed_at,
             |store, exports| match exports {
-                Exports::Promotion(e) => e
-                    .chanhost_policy_promotion()
-                    .call_apply(store, config, input),
+                Exports::Promotion(e) => e.chanhost_policy_promotion().call_apply(store, input),
                 _ => unreachable!("kind checked above"),
             },
             convert::adjustments,
@@ -469,11 +498,10 @@ impl Plugin {
         }
         self.run(
             pool,
+            Some(config),
             input.order.placed_at,
             |store, exports| match exports {
-                Exports::Sourcing(e) => e
-                    .chanhost_policy_sourcing()
-                    .call_source(store, config, input),
+                Exports::Sourcing(e) => e.chanhost_policy_sourcing().call_source(store, input),
                 _ => unreachable!("kind checked above"),
             },
             convert::sourcing_plan,
@@ -491,6 +519,28 @@ impl Plugin {
             duration: Duration::ZERO,
             logs: Vec::new(),
         }
+    }
+}
+
+/// Calls `configure` on an instance, whatever its kind.
+fn call_configure(
+    store: &mut Store<Sandbox>,
+    exports: &Exports,
+    config_json: &str,
+) -> wasmtime::Result<Result<(), Vec<wit::ConfigError>>> {
+    match exports {
+        Exports::AntiDiversion(e) => e
+            .chanhost_policy_anti_diversion()
+            .call_configure(store, config_json),
+        Exports::Pricing(e) => e
+            .chanhost_policy_pricing()
+            .call_configure(store, config_json),
+        Exports::Promotion(e) => e
+            .chanhost_policy_promotion()
+            .call_configure(store, config_json),
+        Exports::Sourcing(e) => e
+            .chanhost_policy_sourcing()
+            .call_configure(store, config_json),
     }
 }
 

@@ -20,7 +20,8 @@ pub struct Slot {
     /// `anti_diversion`, `pricing`, `sourcing` or `promotions/<id>`.
     pub name: String,
     pub plugin: Arc<Plugin>,
-    /// The slot's configuration as JSON, passed with every call.
+    /// The slot's configuration as JSON, given to each of its instances
+    /// once, before the instance's first call.
     pub config_json: String,
     /// Warm instances of this plugin with this configuration.
     pub instances: Arc<InstancePool>,
@@ -210,7 +211,9 @@ impl Loader<'_> {
             .map(|c| c.get_ref().clone())
             .unwrap_or_default();
         let config_json = serde_json::to_string(&config).expect("a TOML table is valid JSON");
-        match plugin.configure(&config_json).result {
+        let instances: Arc<InstancePool> = Arc::default();
+        let pool = plugin.reuses_instances().then_some(&*instances);
+        match plugin.configure(&config_json, pool).result {
             Ok(Ok(())) => {}
             Ok(Err(problems)) => {
                 // Only an error needs the line: that costs a re-read of the file.
@@ -232,7 +235,7 @@ impl Loader<'_> {
             name: table.to_string(),
             plugin,
             config_json,
-            instances: Arc::default(),
+            instances,
         })
     }
 }

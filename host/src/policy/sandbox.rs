@@ -132,6 +132,12 @@ impl WasiView for Sandbox {
 impl super::bindings::v0_1_0::types::Host for Sandbox {}
 
 impl host::Host for Sandbox {
+    fn log_lines(&mut self, lines: Vec<host::LogLine>) {
+        for line in lines {
+            self.log(line.level, line.message);
+        }
+    }
+
     fn log(&mut self, level: LogLevel, message: String) {
         if self.logs.len() >= self.max_log_lines {
             self.dropped_logs += 1;
@@ -143,9 +149,14 @@ impl host::Host for Sandbox {
             LogLevel::Warn => "warn",
             LogLevel::Error => "error",
         };
+        let message = if message.len() <= self.max_log_line_bytes {
+            message
+        } else {
+            truncate(&message, self.max_log_line_bytes)
+        };
         self.logs.push(LogLine {
             level: level.into(),
-            message: truncate(&message, self.max_log_line_bytes),
+            message,
         });
     }
 }

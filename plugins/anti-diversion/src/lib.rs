@@ -19,7 +19,7 @@
 use chanhost_sdk::anti_diversion::{AntiDiversion, CheckInput, Verdict};
 use chanhost_sdk::log::{debug, info};
 use chanhost_sdk::money::yuan;
-use chanhost_sdk::{ConfigError, Fen, Plugin, PluginError, Reason};
+use chanhost_sdk::{ConfigError, Fen, Plugin, PluginError, Product, Reason};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -144,18 +144,26 @@ impl AntiDiversion for AntiDiversionChecks {
             );
         }
 
+        // Each line's catalogue entry, looked up once.
+        let line_products: Vec<Option<&Product>> = order
+            .lines
+            .iter()
+            .map(|line| input.products.get(line.product as usize))
+            .collect();
+
         // One finding per distinct SKU, in order of first appearance.
-        let mut seen: Vec<&str> = Vec::new();
-        for line in &order.lines {
-            if seen.contains(&line.sku.as_str()) {
+        for (i, (line, product)) in order.lines.iter().zip(&line_products).enumerate() {
+            if order.lines[..i].iter().any(|l| l.product == line.product) {
                 continue;
             }
-            seen.push(&line.sku);
-            match input.products.iter().find(|p| p.sku == line.sku) {
+            match product {
                 None => found.add(
                     actions.unknown_sku,
                     "unknown-sku",
-                    format!("SKU {} is not in the catalogue", line.sku),
+                    format!(
+                        "line {}: product {} is not in the catalogue input",
+                        line.line_no, line.product
+                    ),
                 ),
                 Some(p)
                     if !p.restricted_to_regions.is_empty()
@@ -192,14 +200,15 @@ impl AntiDiversion for AntiDiversionChecks {
         }
 
         // The input carries no prices: estimate the order at HQ base prices.
-        let estimate = order.lines.iter().fold(0 as Fen, |sum, line| {
-            let unit = input
-                .products
+        let estimate =
+            order
+                .lines
                 .iter()
-                .find(|p| p.sku == line.sku)
-                .map_or(0, |p| p.base_price.max(0));
-            sum.saturating_add(unit.saturating_mul(Fen::from(line.quantity)))
-        });
+                .zip(&line_products)
+                .fold(0 as Fen, |sum, (line, product)| {
+                    let unit = product.map_or(0, |p| p.base_price.max(0));
+                    sum.saturating_add(unit.saturating_mul(Fen::from(line.quantity)))
+                });
         let exposure = dealer.outstanding_balance.saturating_add(estimate);
         if exposure > dealer.credit_limit {
             found.add(
@@ -238,7 +247,12 @@ impl AntiDiversion for AntiDiversionChecks {
                     "abnormal-quantity",
                     format!(
                         "line {}: {} cases of {} exceeds the per-line maximum of {max}",
-                        line.line_no, line.quantity, line.sku
+                        line.line_no,
+                        line.quantity,
+                        input
+                            .products
+                            .get(line.product as usize)
+                            .map_or("an unknown SKU", |p| p.sku.as_str())
                     ),
                 );
             }

@@ -95,7 +95,8 @@ fn region_restricted_skus_are_rejected_once_per_sku() {
 #[test]
 fn unknown_skus_are_rejected_by_default() {
     let mut input = input();
-    input.order.lines[0].sku = "NOPE".into();
+    // A line whose product is not among the input's products.
+    input.order.lines[0].product = 7;
     assert_eq!(outcome(&check("{}", input.clone())), "reject:unknown-sku");
     assert_eq!(
         outcome(&check(r#"{"actions": {"unknown-sku": "allow"}}"#, input)),

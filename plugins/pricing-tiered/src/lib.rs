@@ -1,8 +1,9 @@
 //! Tiered pricing: HQ base price → the region's adjustment → the dealer
 //! tier's discount → the best quantity break, kept inside HQ's band.
 
-use chanhost_sdk::money::{apply_bp, yuan};
+use chanhost_sdk::money::{apply_bp, push_yuan};
 use chanhost_sdk::pricing::{PricedLine, Pricing, PricingInput};
+use chanhost_sdk::text::push_int;
 use chanhost_sdk::{ConfigError, DealerTier, Plugin, PluginError};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -104,27 +105,33 @@ impl Pricing for TieredPricing {
             .lines
             .iter()
             .map(|line| {
-                let ctx = input
-                    .prices
-                    .iter()
-                    .find(|p| p.sku == line.sku)
-                    .ok_or_else(|| {
-                        PluginError::new(
-                            "no-price",
-                            format!("no price context for SKU {}", line.sku),
-                        )
-                    })?;
+                let ctx = input.prices.get(line.product as usize).ok_or_else(|| {
+                    PluginError::new(
+                        "no-price",
+                        format!("no price context for line {}", line.line_no),
+                    )
+                })?;
                 let regional = apply_bp(ctx.base_price, ctx.region_adjustment_bp);
                 let mut price = apply_bp(regional, -tier_bp);
-                let mut why = format!(
-                    "base {} → regional {} ({:+} bp) → {} tier {} (−{} bp)",
-                    yuan(ctx.base_price),
-                    yuan(regional),
-                    ctx.region_adjustment_bp,
-                    tier,
-                    yuan(price),
-                    tier_bp
-                );
+                // Built piece by piece: one explanation per line, and the
+                // formatting machinery would cost more than the pricing.
+                let mut why = String::with_capacity(128);
+                why.push_str("base ");
+                push_yuan(&mut why, ctx.base_price);
+                why.push_str(" → regional ");
+                push_yuan(&mut why, regional);
+                why.push_str(" (");
+                if ctx.region_adjustment_bp >= 0 {
+                    why.push('+');
+                }
+                push_int(&mut why, ctx.region_adjustment_bp);
+                why.push_str(" bp) → ");
+                why.push_str(tier);
+                why.push_str(" tier ");
+                push_yuan(&mut why, price);
+                why.push_str(" (−");
+                push_int(&mut why, tier_bp);
+                why.push_str(" bp)");
                 let best_break = config
                     .quantity_breaks
                     .iter()
@@ -132,19 +139,22 @@ impl Pricing for TieredPricing {
                     .find(|b| line.quantity >= b.min_cases);
                 if let Some(brk) = best_break {
                     price = apply_bp(price, -brk.discount_bp);
-                    why += &format!(
-                        " → ≥{} cases {} (−{} bp)",
-                        brk.min_cases,
-                        yuan(price),
-                        brk.discount_bp
-                    );
+                    why.push_str(" → ≥");
+                    push_int(&mut why, brk.min_cases);
+                    why.push_str(" cases ");
+                    push_yuan(&mut why, price);
+                    why.push_str(" (−");
+                    push_int(&mut why, brk.discount_bp);
+                    why.push_str(" bp)");
                 }
                 if price < ctx.floor {
                     price = ctx.floor;
-                    why += &format!(" → raised to HQ floor {}", yuan(price));
+                    why.push_str(" → raised to HQ floor ");
+                    push_yuan(&mut why, price);
                 } else if price > ctx.ceiling {
                     price = ctx.ceiling;
-                    why += &format!(" → lowered to HQ ceiling {}", yuan(price));
+                    why.push_str(" → lowered to HQ ceiling ");
+                    push_yuan(&mut why, price);
                 }
                 Ok(PricedLine {
                     line_no: line.line_no,
@@ -212,6 +222,21 @@ mod tests {
             TieredPricing::price(&config(), input(DealerTier::Strategic, 500, -1000)).unwrap();
         assert_eq!(lines[0].unit_price, 90_000);
         assert!(lines[0].explanation.contains("HQ floor"));
+    }
+
+    #[test]
+    fn explains_every_step() {
+        let lines = TieredPricing::price(&config(), input(DealerTier::Core, 60, 500)).unwrap();
+        assert_eq!(
+            lines[0].explanation,
+            "base ¥1,000.00 → regional ¥1,050.00 (+500 bp) → core tier ¥1,018.50 (−300 bp) → ≥50 cases ¥998.13 (−200 bp)"
+        );
+        let lines =
+            TieredPricing::price(&config(), input(DealerTier::Strategic, 500, -1000)).unwrap();
+        assert_eq!(
+            lines[0].explanation,
+            "base ¥1,000.00 → regional ¥900.00 (-1000 bp) → strategic tier ¥846.00 (−600 bp) → ≥100 cases ¥812.16 (−400 bp) → raised to HQ floor ¥900.00"
+        );
     }
 
     #[test]

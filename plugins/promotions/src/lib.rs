@@ -19,10 +19,11 @@
 //! what remains, and a promotion capped to nothing gives no adjustment.
 
 use chanhost_sdk::log::{debug, info};
-use chanhost_sdk::money::{percent_of, yuan};
+use chanhost_sdk::money::{percent_of, push_yuan, yuan};
 use chanhost_sdk::promotion::{
     Adjustment, AdjustmentKind, FreeGoods, LineDiscount, PricedOrderLine, Promotion, PromotionInput,
 };
+use chanhost_sdk::text::push_int;
 use chanhost_sdk::{ConfigError, DealerTier, Fen, Plugin, PluginError, TimestampMs};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -218,6 +219,7 @@ impl State {
 
 impl Promotion for Promotions {
     fn apply(config: &Config, input: PromotionInput) -> Result<Vec<Adjustment>, PluginError> {
+        let input = &Priced::new(&input);
         let in_force: Vec<&PromotionRule> = config
             .promotions
             .iter()
@@ -240,7 +242,7 @@ impl Promotion for Promotions {
             .filter(|p| {
                 let Some(group) = &p.group else { return true };
                 let value = |q: &PromotionRule| {
-                    benefit(&evaluate(q, &input, &mut State::new(&input.lines)), &input)
+                    benefit(&evaluate(q, input, &mut State::new(&input.lines)), input)
                 };
                 let mine = value(p);
                 let beaten = in_force
@@ -267,13 +269,13 @@ impl Promotion for Promotions {
         let mut adjustments = Vec::new();
         for phase in 0..3 {
             for p in survivors.iter().filter(|p| phase_of(&p.kind) == phase) {
-                let given = evaluate(p, &input, &mut state);
+                let given = evaluate(p, input, &mut state);
                 if !given.is_empty() {
                     info(&format!(
                         "{}: {} adjustment(s) worth {}",
                         p.id,
                         given.len(),
-                        yuan(benefit(&given, &input))
+                        yuan(benefit(&given, input))
                     ));
                 }
                 adjustments.extend(given);
@@ -312,19 +314,49 @@ fn for_tier(p: &PromotionRule, tier: DealerTier) -> bool {
     p.tiers.is_empty() || p.tiers.contains(&tier)
 }
 
-fn eligible(p: &PromotionRule, line: &PricedOrderLine, input: &PromotionInput) -> bool {
-    let category = input
-        .products
-        .iter()
-        .find(|prod| prod.sku == line.sku)
-        .map(|prod| prod.category.as_str());
-    (p.skus.is_empty() || p.skus.contains(&line.sku))
+/// The input with each line's SKU and product category, looked up once.
+struct Priced<'a> {
+    input: &'a PromotionInput,
+    /// Per input line (same index), its SKU ("" if its product is not in
+    /// the input).
+    skus: Vec<&'a str>,
+    /// Per input line (same index), its product's category.
+    categories: Vec<Option<&'a str>>,
+}
+
+impl<'a> Priced<'a> {
+    fn new(input: &'a PromotionInput) -> Self {
+        let products = input
+            .lines
+            .iter()
+            .map(|line| input.products.get(line.product as usize));
+        Priced {
+            input,
+            skus: products
+                .clone()
+                .map(|p| p.map_or("", |p| p.sku.as_str()))
+                .collect(),
+            categories: products.map(|p| p.map(|p| p.category.as_str())).collect(),
+        }
+    }
+}
+
+impl std::ops::Deref for Priced<'_> {
+    type Target = PromotionInput;
+    fn deref(&self) -> &PromotionInput {
+        self.input
+    }
+}
+
+/// Whether input line `i` counts for `p`.
+fn eligible(p: &PromotionRule, i: usize, input: &Priced) -> bool {
+    (p.skus.is_empty() || p.skus.iter().any(|s| s == input.skus[i]))
         && (p.categories.is_empty()
-            || category.is_some_and(|c| p.categories.iter().any(|x| x == c)))
+            || input.categories[i].is_some_and(|c| p.categories.iter().any(|x| x == c)))
 }
 
 /// The adjustments `p` gives on `state`, which it updates.
-fn evaluate(p: &PromotionRule, input: &PromotionInput, state: &mut State) -> Vec<Adjustment> {
+fn evaluate(p: &PromotionRule, input: &Priced, state: &mut State) -> Vec<Adjustment> {
     let label = p.name.as_deref().unwrap_or(&p.id);
     let adjust = |kind, description: String| Adjustment {
         promotion_id: p.id.clone(),
@@ -338,7 +370,7 @@ fn evaluate(p: &PromotionRule, input: &PromotionInput, state: &mut State) -> Vec
                 .lines
                 .iter()
                 .enumerate()
-                .filter(|(_, l)| eligible(p, l, input))
+                .filter(|(i, _)| eligible(p, *i, input))
             {
                 let before = state.net[i];
                 let off = percent_of(before, *percent_bp as i32).clamp(0, before);
@@ -351,14 +383,23 @@ fn evaluate(p: &PromotionRule, input: &PromotionInput, state: &mut State) -> Vec
                         line_no: line.line_no,
                         amount: off,
                     }),
-                    format!(
-                        "{label}: {} off line {} ({}) of {} = {}",
-                        percent(*percent_bp),
-                        line.line_no,
-                        line.sku,
-                        yuan(before),
-                        yuan(off)
-                    ),
+                    {
+                        // "{label}: {percent} off line {n} ({sku}) of {before} = {off}",
+                        // appended rather than formatted: one per discounted line.
+                        let mut why = String::with_capacity(64);
+                        why.push_str(label);
+                        why.push_str(": ");
+                        why.push_str(&percent(*percent_bp));
+                        why.push_str(" off line ");
+                        push_int(&mut why, line.line_no);
+                        why.push_str(" (");
+                        why.push_str(input.skus[i]);
+                        why.push_str(") of ");
+                        push_yuan(&mut why, before);
+                        why.push_str(" = ");
+                        push_yuan(&mut why, off);
+                        why
+                    },
                 ));
             }
         }
@@ -371,7 +412,7 @@ fn evaluate(p: &PromotionRule, input: &PromotionInput, state: &mut State) -> Vec
                 .lines
                 .iter()
                 .enumerate()
-                .filter(|(_, l)| eligible(p, l, input))
+                .filter(|(i, _)| eligible(p, *i, input))
                 .fold(0, |sum: Fen, (i, _)| sum.saturating_add(state.net[i]));
             let times = if spend < *threshold {
                 0
@@ -406,18 +447,44 @@ fn evaluate(p: &PromotionRule, input: &PromotionInput, state: &mut State) -> Vec
             }
         }
         Kind::BuyNGetM { buy, get, gift_sku } => {
-            for line in input.lines.iter().filter(|l| eligible(p, l, input)) {
+            for (i, line) in input
+                .lines
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| eligible(p, *i, input))
+            {
                 let free = (line.quantity / buy).saturating_mul(*get);
                 if free == 0 {
                     continue;
                 }
-                let gift = gift_sku.as_deref().unwrap_or(&line.sku);
+                let gift = gift_sku.as_deref().unwrap_or(input.skus[i]);
                 out.push(adjust(
-                    AdjustmentKind::FreeGoods(FreeGoods { sku: gift.to_string(), quantity: free }),
-                    format!(
-                        "{label}: buy {buy} get {get}: line {} ordered {} cases of {} → {free} cases of {gift} free",
-                        line.line_no, line.quantity, line.sku
-                    ),
+                    AdjustmentKind::FreeGoods(FreeGoods {
+                        sku: gift.to_string(),
+                        quantity: free,
+                    }),
+                    {
+                        // "{label}: buy {buy} get {get}: line {n} ordered {q} cases
+                        // of {sku} → {free} cases of {gift} free", appended.
+                        let mut why = String::with_capacity(96);
+                        why.push_str(label);
+                        why.push_str(": buy ");
+                        push_int(&mut why, *buy);
+                        why.push_str(" get ");
+                        push_int(&mut why, *get);
+                        why.push_str(": line ");
+                        push_int(&mut why, line.line_no);
+                        why.push_str(" ordered ");
+                        push_int(&mut why, line.quantity);
+                        why.push_str(" cases of ");
+                        why.push_str(input.skus[i]);
+                        why.push_str(" → ");
+                        push_int(&mut why, free);
+                        why.push_str(" cases of ");
+                        why.push_str(gift);
+                        why.push_str(" free");
+                        why
+                    },
                 ));
             }
         }
@@ -427,7 +494,7 @@ fn evaluate(p: &PromotionRule, input: &PromotionInput, state: &mut State) -> Vec
 
 /// What adjustments are worth to the dealer, free goods at the gift's unit
 /// price (from the order, else the catalogue's base price).
-fn benefit(adjustments: &[Adjustment], input: &PromotionInput) -> Fen {
+fn benefit(adjustments: &[Adjustment], input: &Priced) -> Fen {
     adjustments.iter().fold(0, |sum: Fen, a| {
         sum.saturating_add(match &a.kind {
             AdjustmentKind::LineDiscount(d) => d.amount,
@@ -436,8 +503,9 @@ fn benefit(adjustments: &[Adjustment], input: &PromotionInput) -> Fen {
                 let unit = input
                     .lines
                     .iter()
-                    .find(|l| l.sku == g.sku)
-                    .map(|l| l.unit_price)
+                    .zip(&input.skus)
+                    .find(|(_, sku)| **sku == g.sku)
+                    .map(|(l, _)| l.unit_price)
                     .or_else(|| {
                         input
                             .products

@@ -6,32 +6,34 @@ use chanhost_sdk::{Order, testing};
 /// Lines of (SKU, cases, unit price in yuan), ordered at time 1,000 (inside
 /// the test windows) by the builders' core-tier dealer.
 fn input(lines: &[(&str, u32, i64)]) -> PromotionInput {
+    let products = vec![
+        testing::product("BJ-500", "baijiu", 50_000),
+        testing::product("WINE-750", "wine", 50_000),
+        testing::product("GIFT", "merch", 50_000),
+    ];
     let cases: Vec<(&str, u32)> = lines
         .iter()
         .map(|&(sku, quantity, _)| (sku, quantity))
         .collect();
+    let order = Order {
+        placed_at: 1_000,
+        ..testing::order_in(&products, &cases)
+    };
     let lines: Vec<PricedOrderLine> = lines
         .iter()
-        .enumerate()
-        .map(|(i, (sku, quantity, yuan))| PricedOrderLine {
-            line_no: i as u32 + 1,
-            sku: (*sku).into(),
+        .zip(&order.lines)
+        .map(|((_, quantity, yuan), line)| PricedOrderLine {
+            line_no: line.line_no,
+            product: line.product,
             quantity: *quantity,
             unit_price: yuan * 100,
             amount: yuan * 100 * i64::from(*quantity),
         })
         .collect();
     PromotionInput {
-        order: Order {
-            placed_at: 1_000,
-            ..testing::order(&cases)
-        },
+        order,
         dealer: testing::dealer(),
-        products: vec![
-            testing::product("BJ-500", "baijiu", 50_000),
-            testing::product("WINE-750", "wine", 50_000),
-            testing::product("GIFT", "merch", 50_000),
-        ],
+        products,
         subtotal: lines.iter().map(|l| l.amount).sum(),
         lines,
     }

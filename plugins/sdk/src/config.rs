@@ -1,8 +1,8 @@
 //! Parsing a plugin's configuration and the glue behind `meta`.
 //!
-//! The host passes the configuration as a JSON string with every call. The
-//! parsed value is kept per thread, keyed by that string, so an instance the
-//! host reuses does not parse the same configuration twice.
+//! The host configures each instance once, before its first policy call;
+//! `configure` keeps the parsed value in the instance (a component runs
+//! one thread, so a thread local) and every policy call borrows it.
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -57,37 +57,30 @@ pub fn describe<P: Plugin>(kind: PluginKind) -> Description {
     }
 }
 
-/// The `configure` export.
+/// The `configure` export: validates, and keeps a valid configuration for
+/// this instance's policy calls.
 pub fn configure<P: Plugin>(json: &str) -> Result<(), Vec<ConfigError>> {
-    parse_config::<P>(json).map(|_| ())
+    let config = parse_config::<P>(json)?;
+    CONFIGURED.set(Some(Rc::new(config) as Rc<dyn Any>));
+    Ok(())
 }
 
 thread_local! {
-    static PARSED: RefCell<Option<(String, Rc<dyn Any>)>> = const { RefCell::new(None) };
+    static CONFIGURED: RefCell<Option<Rc<dyn Any>>> = const { RefCell::new(None) };
 }
 
-/// Runs a policy call with the parsed configuration.
+/// Runs a policy call with the configuration `configure` kept.
 pub fn with_config<P: Plugin, R>(
-    json: &str,
     call: impl FnOnce(&P::Config) -> Result<R, PluginError>,
 ) -> Result<R, PluginError> {
-    let cached = PARSED.with_borrow(|parsed| match parsed {
-        Some((key, value)) if key == json => value.clone().downcast::<P::Config>().ok(),
-        _ => None,
-    });
-    let config = match cached {
-        Some(config) => config,
-        None => {
-            let config = Rc::new(parse_config::<P>(json).map_err(|errors| {
-                let detail: Vec<String> = errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.path, e.message))
-                    .collect();
-                PluginError::new("invalid-config", detail.join("; "))
-            })?);
-            PARSED.set(Some((json.to_string(), config.clone() as Rc<dyn Any>)));
-            config
-        }
-    };
+    let config = CONFIGURED
+        .with_borrow(|configured| configured.clone())
+        .and_then(|config| config.downcast::<P::Config>().ok())
+        .ok_or_else(|| {
+            PluginError::new(
+                "not-configured",
+                "the host made a policy call before configuring this instance",
+            )
+        })?;
     call(&config)
 }

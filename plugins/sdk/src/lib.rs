@@ -33,6 +33,8 @@
 //! (`features = ["pricing"]`) for `--target wasm32-wasip2`.
 #![deny(missing_docs)]
 
+#[cfg(target_arch = "wasm32")]
+mod allocator;
 #[doc(hidden)]
 #[allow(missing_docs)]
 pub mod bindings;
@@ -40,12 +42,19 @@ mod config;
 pub mod log;
 pub mod money;
 pub mod testing;
+pub mod text;
 
 pub use bindings::shared::chanhost::policy::types::{
     ConfigError, CustomerClass, Dealer, DealerTier, Description, Fen, Order, OrderLine, OrderType,
     PluginError, PluginKind, Product, Reason, TimestampMs, Urgency, WarehouseLevel,
 };
 pub use config::parse_config;
+
+/// Every plugin component allocates through size-class free lists, which
+/// cost far fewer metered instructions than the libc allocator.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: allocator::SizeClasses = allocator::SizeClasses::new();
 pub use schemars;
 pub use serde;
 pub use serde_json;
@@ -190,12 +199,17 @@ macro_rules! __export_plugin {
                     $crate::__private::describe::<$plugin>($crate::PluginKind::$kind)
                 }
                 fn configure(config: String) -> Result<(), Vec<$crate::ConfigError>> {
-                    $crate::__private::configure::<$plugin>(&config)
+                    $crate::log::install_panic_flush();
+                    let configured = $crate::__private::configure::<$plugin>(&config);
+                    $crate::log::flush();
+                    configured
                 }
-                fn $func(config: String, input: $input) -> Result<$output, $crate::PluginError> {
-                    $crate::__private::with_config::<$plugin, _>(&config, |config| {
+                fn $func(input: $input) -> Result<$output, $crate::PluginError> {
+                    let output = $crate::__private::with_config::<$plugin, _>(|config| {
                         <$plugin as $crate::$world::$kind_trait>::$func(config, input)
-                    })
+                    });
+                    $crate::log::flush();
+                    output
                 }
             }
 

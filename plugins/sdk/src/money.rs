@@ -21,17 +21,40 @@ pub fn percent_of(amount: Fen, bp: i32) -> Fen {
 
 /// `123456` → `¥1,234.56`, for explanations.
 pub fn yuan(amount: Fen) -> String {
-    let sign = if amount < 0 { "-" } else { "" };
-    let abs = amount.unsigned_abs();
-    let whole = (abs / 100).to_string();
-    let mut grouped = String::new();
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
+    let mut out = String::with_capacity(24);
+    push_yuan(&mut out, amount);
+    out
+}
+
+/// Appends [`yuan`]`(amount)` to `out`, without the formatting machinery
+/// or a temporary string: explanations are built from many amounts.
+pub fn push_yuan(out: &mut String, amount: Fen) {
+    if amount < 0 {
+        out.push('-');
     }
-    format!("{sign}¥{grouped}.{:02}", abs % 100)
+    out.push('¥');
+    let abs = amount.unsigned_abs();
+    let mut whole = abs / 100;
+    let mut digits = [0u8; 20];
+    let mut n = 0;
+    loop {
+        digits[n] = b'0' + (whole % 10) as u8;
+        n += 1;
+        whole /= 10;
+        if whole == 0 {
+            break;
+        }
+    }
+    for i in (0..n).rev() {
+        out.push(char::from(digits[i]));
+        if i > 0 && i % 3 == 0 {
+            out.push(',');
+        }
+    }
+    out.push('.');
+    let cents = (abs % 100) as u8;
+    out.push(char::from(b'0' + cents / 10));
+    out.push(char::from(b'0' + cents % 10));
 }
 
 #[cfg(test)]
@@ -51,5 +74,8 @@ mod tests {
         assert_eq!(yuan(123_456), "¥1,234.56");
         assert_eq!(yuan(-5), "-¥0.05");
         assert_eq!(yuan(100_000_000), "¥1,000,000.00");
+        assert_eq!(yuan(0), "¥0.00");
+        assert_eq!(yuan(99_999), "¥999.99");
+        assert_eq!(yuan(i64::MIN), "-¥92,233,720,368,547,758.08");
     }
 }

@@ -5,7 +5,7 @@
 //! ```
 //! use chanhost_sdk::testing;
 //! let order = testing::order(&[("BJ-500", 12), ("WN-001", 3)]);
-//! assert_eq!(order.lines[1].line_no, 2);
+//! assert_eq!((order.lines[1].line_no, order.lines[1].product), (2, 1));
 //! let dealer = chanhost_sdk::Dealer { usual_order_cases: 50, ..testing::dealer() };
 //! # let _ = dealer;
 //! ```
@@ -18,8 +18,46 @@ use crate::{
 pub const REGION: &str = "r01";
 
 /// Order `o1` by dealer `d1` in [`REGION`], shipped there, a normal spot
-/// order placed at time 0, with `lines` numbered from 1.
+/// order placed at time 0, with `lines` numbered from 1. Each line refers
+/// to its SKU's index among the order's distinct SKUs in order of first
+/// appearance, which is where [`products_for`] puts them.
 pub fn order(lines: &[(&str, u32)]) -> Order {
+    let skus = skus(lines);
+    let index = |sku: &str| skus.iter().position(|s| *s == sku).unwrap_or(0) as u32;
+    order_with(lines, index)
+}
+
+/// Like [`order`], but each line refers to its SKU's index in `products`
+/// (`u32::MAX` when the SKU is not there, as for a SKU with no catalogue
+/// entry).
+pub fn order_in(products: &[Product], lines: &[(&str, u32)]) -> Order {
+    let index = |sku: &str| {
+        products
+            .iter()
+            .position(|p| p.sku == sku)
+            .map_or(u32::MAX, |i| i as u32)
+    };
+    order_with(lines, index)
+}
+
+/// The distinct SKUs of `lines`, in order of first appearance.
+pub fn skus<'a>(lines: &[(&'a str, u32)]) -> Vec<&'a str> {
+    let mut skus: Vec<&str> = Vec::new();
+    for (sku, _) in lines {
+        if !skus.contains(sku) {
+            skus.push(sku);
+        }
+    }
+    skus
+}
+
+/// A product per distinct SKU of `lines`, in the order [`order`] numbers
+/// them, each made by `product`.
+pub fn products_for(lines: &[(&str, u32)], product: impl Fn(&str) -> Product) -> Vec<Product> {
+    skus(lines).into_iter().map(product).collect()
+}
+
+fn order_with(lines: &[(&str, u32)], index: impl Fn(&str) -> u32) -> Order {
     Order {
         id: "o1".into(),
         dealer_id: "d1".into(),
@@ -33,7 +71,7 @@ pub fn order(lines: &[(&str, u32)]) -> Order {
             .enumerate()
             .map(|(i, (sku, quantity))| OrderLine {
                 line_no: i as u32 + 1,
-                sku: (*sku).into(),
+                product: index(sku),
                 quantity: *quantity,
             })
             .collect(),

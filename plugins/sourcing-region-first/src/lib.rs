@@ -17,6 +17,7 @@ use chanhost_sdk::sourcing::{
     Allocation, Backorder, ProductionAlert, Signal, Sourcing, SourcingInput, SourcingPlan,
     TransferSuggestion,
 };
+use chanhost_sdk::text::push_int;
 use chanhost_sdk::{ConfigError, CustomerClass, Plugin, PluginError, Urgency, WarehouseLevel};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -197,35 +198,64 @@ impl<'a> Pool<'a> {
     }
 }
 
-/// The order's distinct SKUs, so that stock is matched against them once
-/// per warehouse and every later lookup is an index, not a string compare.
-struct Skus<'a>(Vec<&'a str>);
+/// The order's distinct SKUs in order of first appearance, so that every
+/// later lookup is an index, not a string compare.
+struct Skus<'a> {
+    names: Vec<&'a str>,
+    /// Per input product, its index in `names` if the order has it.
+    of_product: Vec<Option<usize>>,
+}
 
 impl<'a> Skus<'a> {
-    fn of(lines: &'a [chanhost_sdk::OrderLine]) -> Self {
-        let mut skus: Vec<&str> = Vec::new();
+    fn of(
+        lines: &[chanhost_sdk::OrderLine],
+        products: &'a [chanhost_sdk::Product],
+    ) -> Result<Self, PluginError> {
+        let mut skus = Skus {
+            names: Vec::new(),
+            of_product: vec![None; products.len()],
+        };
         for line in lines {
-            if !skus.contains(&line.sku.as_str()) {
-                skus.push(&line.sku);
+            let product = products.get(line.product as usize).ok_or_else(|| {
+                PluginError::new(
+                    "unknown-product",
+                    format!(
+                        "line {} refers to product {}, which is not in the input",
+                        line.line_no, line.product
+                    ),
+                )
+            })?;
+            let slot = &mut skus.of_product[line.product as usize];
+            if slot.is_none() {
+                *slot = Some(skus.names.len());
+                skus.names.push(&product.sku);
             }
         }
-        Skus(skus)
+        Ok(skus)
     }
 
-    fn index(&self, sku: &str) -> Option<usize> {
-        self.0.iter().position(|s| *s == sku)
+    /// The index in `names` of input product `product`.
+    fn index(&self, product: u32) -> Option<usize> {
+        self.of_product.get(product as usize).copied().flatten()
     }
 }
 
 impl Sourcing for RegionFirst {
     fn source(config: &Config, input: SourcingInput) -> Result<SourcingPlan, PluginError> {
         let order = &input.order;
-        let skus = Skus::of(&order.lines);
+        let skus = Skus::of(&order.lines, &input.products)?;
         let line_skus: Vec<usize> = order
             .lines
             .iter()
-            .map(|l| skus.index(&l.sku).expect("every line's SKU is indexed"))
+            .map(|l| skus.index(l.product).expect("every line's SKU is indexed"))
             .collect();
+        // Whether each of the order's SKUs is a new product.
+        let mut new_product = vec![false; skus.names.len()];
+        for (p, sku) in input.products.iter().zip(&skus.of_product) {
+            if let Some(i) = sku {
+                new_product[*i] |= p.new_product;
+            }
+        }
         let mut pools: Vec<Pool> = input
             .warehouses
             .iter()
@@ -236,9 +266,9 @@ impl Sourcing for RegionFirst {
                     .is_none_or(|max| w.neighbour_rank <= max)
             })
             .map(|w| {
-                let mut left = vec![0u32; skus.0.len()];
+                let mut left = vec![0u32; skus.names.len()];
                 for s in &w.stock {
-                    if let Some(i) = skus.index(&s.sku) {
+                    if let Some(i) = skus.index(s.product) {
                         left[i] = left[i].saturating_add(s.available);
                     }
                 }
@@ -252,7 +282,7 @@ impl Sourcing for RegionFirst {
 
         // Demand and own-region stock per SKU, before anything is taken.
         let mut demand: Vec<(&str, u32, u32)> = skus
-            .0
+            .names
             .iter()
             .enumerate()
             .map(|(i, sku)| {
@@ -281,7 +311,7 @@ impl Sourcing for RegionFirst {
                 a.rank
                     .cmp(&b.rank)
                     .then(b.left(sku).cmp(&a.left(sku)))
-                    .then(a.id.cmp(b.id))
+                    .then_with(|| a.id.cmp(b.id))
             });
             for &i in candidates.iter().take(config.max_split as usize) {
                 if need == 0 {
@@ -291,10 +321,20 @@ impl Sourcing for RegionFirst {
                 let take = need.min(pool.left(sku));
                 pool.take(sku, take);
                 need -= take;
-                debug(&format!(
-                    "line {}: {} × {} from {} (rank {})",
-                    line.line_no, take, line.sku, pool.id, pool.rank
-                ));
+                // One line per allocation step: appended, not formatted.
+                let mut note = String::with_capacity(64);
+                note.push_str("line ");
+                push_int(&mut note, line.line_no);
+                note.push_str(": ");
+                push_int(&mut note, take);
+                note.push_str(" × ");
+                note.push_str(skus.names[sku]);
+                note.push_str(" from ");
+                note.push_str(pool.id);
+                note.push_str(" (rank ");
+                push_int(&mut note, pool.rank);
+                note.push(')');
+                debug(&note);
                 // One allocation per warehouse and SKU: one shipment per warehouse.
                 match taken.iter().position(|&(p, k)| p == i && k == sku) {
                     Some(at) => allocations[at].0.quantity += take,
@@ -303,7 +343,7 @@ impl Sourcing for RegionFirst {
                         allocations.push((
                             Allocation {
                                 warehouse_id: pool.id.to_string(),
-                                sku: line.sku.clone(),
+                                sku: skus.names[sku].to_string(),
                                 quantity: take,
                             },
                             pool.rank,
@@ -314,12 +354,12 @@ impl Sourcing for RegionFirst {
             if need > 0 {
                 debug(&format!(
                     "line {}: {} × {} backordered",
-                    line.line_no, need, line.sku
+                    line.line_no, need, skus.names[sku]
                 ));
-                match backorders.iter_mut().find(|b| b.sku == line.sku) {
+                match backorders.iter_mut().find(|b| b.sku == skus.names[sku]) {
                     Some(b) => b.quantity = b.quantity.saturating_add(need),
                     None => backorders.push(Backorder {
-                        sku: line.sku.clone(),
+                        sku: skus.names[sku].to_string(),
                         quantity: need,
                     }),
                 }
@@ -341,12 +381,11 @@ impl Sourcing for RegionFirst {
             ));
         }
 
-        let new_product = |sku: &str| input.products.iter().any(|p| p.sku == sku && p.new_product);
         let mut signals = Vec::new();
-        for &(sku, demand, available) in &demand {
+        for (i, &(sku, demand, available)) in demand.iter().enumerate() {
             let margin = 10_000 + u64::from(config.production_alert_threshold_bp);
             if demand > available && u64::from(demand) * 10_000 >= u64::from(available) * margin {
-                let lead = if new_product(sku) {
+                let lead = if new_product[i] {
                     config.new_product_lead_days
                 } else {
                     config.production_lead_days
@@ -372,7 +411,14 @@ impl Sourcing for RegionFirst {
             }
         }
 
-        let (priority, priority_reasons) = priority(config, &input, &new_product);
+        let new_skus: Vec<&str> = skus
+            .names
+            .iter()
+            .zip(&new_product)
+            .filter(|(_, new)| **new)
+            .map(|(sku, _)| *sku)
+            .collect();
+        let (priority, priority_reasons) = priority(config, &input, &new_skus);
         info(&format!(
             "order {}: {} allocation(s), {} backorder(s), priority {}, {} signal(s)",
             order.id,
@@ -391,12 +437,9 @@ impl Sourcing for RegionFirst {
     }
 }
 
-/// Supply priority and a sentence per contribution.
-fn priority(
-    config: &Config,
-    input: &SourcingInput,
-    new_product: &dyn Fn(&str) -> bool,
-) -> (u32, Vec<String>) {
+/// Supply priority and a sentence per contribution; `new_skus` are the
+/// ordered SKUs that are new products, in order of first appearance.
+fn priority(config: &Config, input: &SourcingInput, new_skus: &[&str]) -> (u32, Vec<String>) {
     let w = &config.priority;
     let (class, points) = match input.dealer.class {
         CustomerClass::KeyAccount => ("key-account", w.key_account),
@@ -409,12 +452,6 @@ fn priority(
     if input.order.urgency == Urgency::Expedited {
         total += w.expedited;
         reasons.push(format!("expedited order: +{}", w.expedited));
-    }
-    let mut new_skus: Vec<&str> = Vec::new();
-    for line in &input.order.lines {
-        if new_product(&line.sku) && !new_skus.contains(&line.sku.as_str()) {
-            new_skus.push(&line.sku);
-        }
     }
     if !new_skus.is_empty() {
         total += w.new_product;

@@ -4,6 +4,16 @@ use super::*;
 use chanhost_sdk::sourcing::{StockLevel, Warehouse};
 use chanhost_sdk::{Product, testing};
 
+/// The SKUs of [`input`]'s products, in order: stock refers to them by index.
+const PRODUCTS: [&str; 2] = ["BJ-500", "BJ-NEW"];
+
+fn product_index(sku: &str) -> u32 {
+    PRODUCTS
+        .iter()
+        .position(|p| *p == sku)
+        .expect("a test product") as u32
+}
+
 fn wh(id: &str, rank: u32, level: WarehouseLevel, stock: &[(&str, u32)]) -> Warehouse {
     Warehouse {
         id: id.into(),
@@ -13,7 +23,7 @@ fn wh(id: &str, rank: u32, level: WarehouseLevel, stock: &[(&str, u32)]) -> Ware
         stock: stock
             .iter()
             .map(|(sku, n)| StockLevel {
-                sku: (*sku).into(),
+                product: product_index(sku),
                 available: *n,
             })
             .collect(),
@@ -28,10 +38,11 @@ fn product(sku: &str, new_product: bool) -> Product {
 }
 
 fn input(lines: &[(&str, u32)], warehouses: Vec<Warehouse>) -> SourcingInput {
+    let products = vec![product(PRODUCTS[0], false), product(PRODUCTS[1], true)];
     SourcingInput {
-        order: testing::order(lines),
+        order: testing::order_in(&products, lines),
         dealer: testing::dealer(),
-        products: vec![product("BJ-500", false), product("BJ-NEW", true)],
+        products,
         warehouses,
     }
 }
@@ -314,7 +325,10 @@ fn priority_from_class_urgency_and_new_products() {
     assert_eq!(plan.priority_reasons[1], "expedited order: +80");
 
     input.dealer.class = CustomerClass::Restaurant;
-    input.order.lines.retain(|l| l.sku == "BJ-500");
+    input
+        .order
+        .lines
+        .retain(|l| l.product == product_index("BJ-500"));
     let plan = RegionFirst::source(&config("{}"), input).unwrap();
     assert_eq!((plan.priority, plan.priority_reasons.len()), (150, 2));
 }
@@ -339,7 +353,7 @@ fn never_over_allocates_and_always_accounts_for_every_case() {
                     let have: u32 = w
                         .stock
                         .iter()
-                        .filter(|s| s.sku == a.sku)
+                        .filter(|s| s.product == product_index(&a.sku))
                         .map(|s| s.available)
                         .sum();
                     assert!(a.quantity > 0 && a.quantity <= have, "{a:?} over {have}");

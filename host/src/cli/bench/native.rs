@@ -54,15 +54,16 @@ impl<'a> NativePipeline<'a> {
     }
 
     pub fn evaluate(&self, context: &OrderContext) -> NativeDecision {
-        let order = order(&context.order);
+        // Each ordered SKU's catalogue entry once; lines refer to them by index.
+        let mut products: Vec<sdk::Product> = Vec::new();
+        let order = order(&context.order, |sku| {
+            let index = products.iter().position(|p| p.sku == sku).or_else(|| {
+                products.push(product(self.set.catalogue.get(sku)?));
+                Some(products.len() - 1)
+            });
+            index.map_or(u32::MAX, |i| i as u32)
+        });
         let dealer = dealer(&context.dealer);
-        let products: Vec<sdk::Product> = context
-            .order
-            .lines
-            .iter()
-            .filter_map(|l| self.set.catalogue.get(&l.sku))
-            .map(product)
-            .collect();
         let verdict = AntiDiversionChecks::check(
             &self.anti_diversion,
             CheckInput {
@@ -109,7 +110,7 @@ impl<'a> NativePipeline<'a> {
             .zip(&priced)
             .map(|(l, p)| PricedOrderLine {
                 line_no: l.line_no,
-                sku: l.sku.clone(),
+                product: l.product,
                 quantity: l.quantity,
                 unit_price: p.unit_price,
                 amount: p.unit_price * i64::from(l.quantity),
@@ -118,6 +119,7 @@ impl<'a> NativePipeline<'a> {
         let subtotal: i64 = lines.iter().map(|l| l.amount).sum();
         let mut total = subtotal;
         let mut sourcing_order = order.clone();
+        let mut free_goods = Vec::new();
         for config in &self.promotions {
             let input = PromotionInput {
                 order: order.clone(),
@@ -130,16 +132,28 @@ impl<'a> NativePipeline<'a> {
                 match adjustment.kind {
                     AdjustmentKind::LineDiscount(d) => total -= d.amount,
                     AdjustmentKind::OrderDiscount(amount) => total -= amount,
-                    AdjustmentKind::FreeGoods(g) => {
-                        let line_no = sourcing_order.lines.len() as u32 + 1;
-                        sourcing_order.lines.push(sdk::OrderLine {
-                            line_no,
-                            sku: g.sku,
-                            quantity: g.quantity,
-                        });
-                    }
+                    AdjustmentKind::FreeGoods(g) => free_goods.push(g),
                 }
             }
+        }
+        let mut sourcing_products = products;
+        for g in free_goods {
+            let line_no = sourcing_order.lines.len() as u32 + 1;
+            let product = match sourcing_products.iter().position(|p| p.sku == g.sku) {
+                Some(i) => i as u32,
+                None => match self.set.catalogue.get(&g.sku) {
+                    Some(p) => {
+                        sourcing_products.push(product(p));
+                        sourcing_products.len() as u32 - 1
+                    }
+                    None => u32::MAX,
+                },
+            };
+            sourcing_order.lines.push(sdk::OrderLine {
+                line_no,
+                product,
+                quantity: g.quantity,
+            });
         }
         let neighbours = &self.region.region.neighbours;
         let warehouses = context
@@ -154,7 +168,7 @@ impl<'a> NativePipeline<'a> {
                         .position(|n| *n == w.region)
                         .map_or(neighbours.len() as u32 + 1, |i| i as u32 + 1)
                 };
-                warehouse(w, rank)
+                warehouse(w, rank, &sourcing_products)
             })
             .collect();
         let plan = RegionFirst::source(
@@ -162,7 +176,7 @@ impl<'a> NativePipeline<'a> {
             SourcingInput {
                 order: sourcing_order,
                 dealer,
-                products,
+                products: sourcing_products,
                 warehouses,
             },
         )
@@ -171,7 +185,7 @@ impl<'a> NativePipeline<'a> {
     }
 }
 
-fn order(order: &domain::Order) -> sdk::Order {
+fn order(order: &domain::Order, mut product: impl FnMut(&str) -> u32) -> sdk::Order {
     sdk::Order {
         id: order.id.clone(),
         dealer_id: order.dealer_id.clone(),
@@ -192,7 +206,7 @@ fn order(order: &domain::Order) -> sdk::Order {
             .iter()
             .map(|l| sdk::OrderLine {
                 line_no: l.line_no,
-                sku: l.sku.clone(),
+                product: product(&l.sku),
                 quantity: l.quantity,
             })
             .collect(),
@@ -233,7 +247,11 @@ fn product(product: &domain::Product) -> sdk::Product {
     }
 }
 
-fn warehouse(warehouse: &domain::Warehouse, neighbour_rank: u32) -> Warehouse {
+fn warehouse(
+    warehouse: &domain::Warehouse,
+    neighbour_rank: u32,
+    products: &[sdk::Product],
+) -> Warehouse {
     Warehouse {
         id: warehouse.id.clone(),
         region: warehouse.region.clone(),
@@ -247,9 +265,12 @@ fn warehouse(warehouse: &domain::Warehouse, neighbour_rank: u32) -> Warehouse {
         stock: warehouse
             .available
             .iter()
-            .map(|(sku, available)| StockLevel {
-                sku: sku.clone(),
-                available: *available,
+            .filter_map(|(sku, available)| {
+                let product = products.iter().position(|p| p.sku == *sku)?;
+                Some(StockLevel {
+                    product: product as u32,
+                    available: *available,
+                })
             })
             .collect(),
     }
