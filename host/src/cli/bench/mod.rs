@@ -3,6 +3,7 @@
 //! read.
 
 mod brand;
+mod http;
 mod load;
 mod native;
 mod pipeline;
@@ -30,6 +31,10 @@ pub enum BenchCommand {
         #[arg(long, hide = true)]
         prepared: Option<std::path::PathBuf>,
     },
+    /// Orders placed over HTTP by concurrent clients, against `--url` or a
+    /// server the bench starts on a fresh database. Last line:
+    /// `orders_per_s=<201s per second> p50_ms=<ms> p99_ms=<ms>`.
+    Http(http::HttpArgs),
 }
 
 impl BenchCommand {
@@ -44,6 +49,7 @@ impl BenchCommand {
                 prepared: Some(dir),
                 ..
             } => load::measure(&dir),
+            BenchCommand::Http(args) => http::run(args),
         }
     }
 }
