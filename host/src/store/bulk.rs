@@ -1,6 +1,6 @@
 //! Multi-row statements: one `INSERT … VALUES (…), (…)` for many rows, so a
 //! batch of orders costs a handful of statements instead of dozens per
-//! order. Chunked below both databases' bind-parameter limits.
+//! order. Chunked to [`MAX_PARAMS`] parameters per statement.
 
 use sqlx::AnyConnection;
 
@@ -55,8 +55,11 @@ impl From<Option<&str>> for Value {
     }
 }
 
-/// SQLite allows 32,766 parameters per statement, PostgreSQL 65,535.
-const MAX_PARAMS: usize = 30_000;
+/// Parameters per statement. Both databases allow far more (32,766 and
+/// 65,535), but sqlx's SQLite binding looks each parameter up by name in a
+/// list, so its cost grows with the square of the count: measured with
+/// `bench http`, 240 made batch inserts about 8× faster than 1,600.
+pub const MAX_PARAMS: usize = 240;
 
 /// Inserts `rows` (each as long as `columns`) into `table`.
 pub async fn insert(conn: &mut AnyConnection, table: &str, columns: &[&str], rows: &[Vec<Value>]) -> StoreResult<()> {

@@ -11,7 +11,7 @@ use sqlx::Row;
 use super::super::bulk::{self, Value};
 use super::super::inventory::MovementKind;
 use super::super::orders::{Inserted, NewOrder};
-use super::super::{Store, StoreResult, new_id, placeholders};
+use super::super::{Store, StoreResult, new_id};
 
 type StockKey = (String, String);
 
@@ -51,20 +51,22 @@ pub async fn write(store: &Store, orders: &[&NewOrder]) -> StoreResult<Option<Ve
         accepted.push(order);
     }
 
-    // One guarded update per stock row, in key order (the lock order every
-    // writer uses).
-    for ((warehouse_id, sku), quantity) in &reserve {
-        let updated = sqlx::query(
-            "UPDATE stock SET reserved = reserved + $1 \
-             WHERE warehouse_id = $2 AND sku = $3 AND on_hand >= reserved + $1",
-        )
-        .bind(quantity)
-        .bind(warehouse_id)
-        .bind(sku)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if updated != 1 {
+    // Guarded updates of many stock rows per statement, in key order (the
+    // lock order every writer uses); one row that no longer fits means
+    // another host moved the stock, and the careful path decides.
+    let reserve: Vec<(StockKey, i64)> = reserve.into_iter().collect();
+    for chunk in reserve.chunks(bulk::MAX_PARAMS / 3) {
+        let sql = format!(
+            "UPDATE stock SET reserved = reserved + v.q \
+             FROM (SELECT column1 AS w, column2 AS s, column3 AS q FROM (VALUES {}) AS t) AS v \
+             WHERE stock.warehouse_id = v.w AND stock.sku = v.s AND stock.on_hand >= stock.reserved + v.q",
+            value_rows(chunk.len(), 3)
+        );
+        let mut query = sqlx::query(&sql);
+        for ((warehouse_id, sku), quantity) in chunk {
+            query = query.bind(warehouse_id.as_str()).bind(sku.as_str()).bind(*quantity);
+        }
+        if query.execute(&mut *tx).await?.rows_affected() != chunk.len() as u64 {
             tx.rollback().await?;
             return Ok(None);
         }
@@ -76,55 +78,57 @@ pub async fn write(store: &Store, orders: &[&NewOrder]) -> StoreResult<Option<Ve
 
 /// `(dealer, key)` pairs of the batch that earlier orders already used.
 async fn existing_keys(conn: &mut sqlx::AnyConnection, orders: &[&NewOrder]) -> StoreResult<HashSet<(String, String)>> {
-    let dealers: Vec<&str> = orders.iter().map(|o| o.dealer_id.as_str()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-    let keys: Vec<&str> = orders.iter().map(|o| o.idempotency_key.as_str()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-    let sql = format!(
-        "SELECT dealer_id, idempotency_key FROM orders WHERE dealer_id IN ({}) AND idempotency_key IN ({})",
-        placeholders(1, dealers.len()),
-        placeholders(1 + dealers.len(), keys.len())
-    );
-    let mut query = sqlx::query(&sql);
-    for d in &dealers {
-        query = query.bind(*d);
+    let pairs: Vec<(&str, &str)> = orders
+        .iter()
+        .map(|o| (o.dealer_id.as_str(), o.idempotency_key.as_str()))
+        .collect();
+    let mut taken = HashSet::new();
+    for chunk in pairs.chunks(bulk::MAX_PARAMS / 2) {
+        let sql = format!(
+            "SELECT o.dealer_id, o.idempotency_key \
+             FROM (SELECT column1 AS d, column2 AS k FROM (VALUES {}) AS t) AS v \
+             JOIN orders o ON o.dealer_id = v.d AND o.idempotency_key = v.k",
+            value_rows(chunk.len(), 2)
+        );
+        let mut query = sqlx::query(&sql);
+        for (dealer, key) in chunk {
+            query = query.bind(*dealer).bind(*key);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            taken.insert((row.try_get(0)?, row.try_get(1)?));
+        }
     }
-    for k in &keys {
-        query = query.bind(*k);
-    }
-    let rows = query.fetch_all(&mut *conn).await?;
-    rows.iter()
-        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    Ok(taken)
 }
 
 /// Available stock of every row the batch wants to reserve.
 async fn stock(conn: &mut sqlx::AnyConnection, orders: &[&NewOrder]) -> StoreResult<BTreeMap<StockKey, i64>> {
-    let mut warehouses = std::collections::BTreeSet::new();
-    let mut skus = std::collections::BTreeSet::new();
-    for a in orders.iter().flat_map(|o| &o.allocations) {
-        warehouses.insert(a.warehouse_id.as_str());
-        skus.insert(a.sku.as_str());
+    let pairs: Vec<(&str, &str)> = orders
+        .iter()
+        .flat_map(|o| &o.allocations)
+        .map(|a| (a.warehouse_id.as_str(), a.sku.as_str()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut out = BTreeMap::new();
+    // Exact (warehouse, SKU) pairs: `IN (…) AND IN (…)` would read their
+    // whole cross product.
+    for chunk in pairs.chunks(bulk::MAX_PARAMS / 2) {
+        let sql = format!(
+            "SELECT s.warehouse_id, s.sku, s.on_hand - s.reserved \
+             FROM (SELECT column1 AS w, column2 AS k FROM (VALUES {}) AS t) AS v \
+             JOIN stock s ON s.warehouse_id = v.w AND s.sku = v.k",
+            value_rows(chunk.len(), 2)
+        );
+        let mut query = sqlx::query(&sql);
+        for (w, k) in chunk {
+            query = query.bind(*w).bind(*k);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            out.insert((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?);
+        }
     }
-    if warehouses.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let sql = format!(
-        "SELECT warehouse_id, sku, on_hand - reserved FROM stock WHERE warehouse_id IN ({}) AND sku IN ({})",
-        placeholders(1, warehouses.len()),
-        placeholders(1 + warehouses.len(), skus.len())
-    );
-    let mut query = sqlx::query(&sql);
-    for w in &warehouses {
-        query = query.bind(*w);
-    }
-    for s in &skus {
-        query = query.bind(*s);
-    }
-    let rows = query.fetch_all(&mut *conn).await?;
-    rows.iter()
-        .map(|row| Ok(((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    Ok(out)
 }
 
 /// Everything of the accepted orders but the stock update: orders, lines,
@@ -240,4 +244,15 @@ async fn insert_rows(conn: &mut sqlx::AnyConnection, orders: &[&NewOrder]) -> St
     )
     .await?;
     Ok(())
+}
+
+/// `($1, $2), ($3, $4), …`: `rows` tuples of `width` parameters.
+fn value_rows(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            format!("({})", params.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
