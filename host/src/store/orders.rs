@@ -376,7 +376,7 @@ impl AllocationView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct EventView {
     pub from_status: Option<String>,
     pub to_status: String,
@@ -386,7 +386,7 @@ pub struct EventView {
     pub note: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct TrackingView {
     pub at: TimestampMs,
     pub location: String,
@@ -496,40 +496,23 @@ pub async fn view(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Orde
 
     let allocations = allocations(conn, id).await?;
 
-    let backorders = sqlx::query("SELECT sku, quantity FROM backorders WHERE order_id = $1 ORDER BY sku")
+    let backorders = sqlx::query_as::<_, (String, i64)>("SELECT sku, quantity FROM backorders WHERE order_id = $1 ORDER BY sku")
         .bind(id)
         .fetch_all(&mut *conn)
         .await?
-        .iter()
-        .map(|row| {
-            Ok(BackorderView {
-                sku: row.try_get(0)?,
-                quantity: count(row.try_get(1)?),
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
+        .into_iter()
+        .map(|(sku, quantity)| BackorderView { sku, quantity: count(quantity) })
+        .collect();
 
     let shipments = shipments(conn, id).await?;
 
-    let timeline = sqlx::query(
+    let timeline = sqlx::query_as::<_, EventView>(
         "SELECT from_status, to_status, action, actor, at, note FROM order_events \
          WHERE order_id = $1 ORDER BY id",
     )
     .bind(id)
     .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|row| {
-        Ok(EventView {
-            from_status: row.try_get(0)?,
-            to_status: row.try_get(1)?,
-            action: row.try_get(2)?,
-            actor: row.try_get(3)?,
-            at: row.try_get(4)?,
-            note: row.try_get(5)?,
-        })
-    })
-    .collect::<StoreResult<Vec<_>>>()?;
+    .await?;
 
     let allowed_actions = header.status.allowed().iter().map(|a| a.name()).collect();
     Ok(Some(OrderView {
@@ -555,34 +538,19 @@ async fn shipments(conn: &mut AnyConnection, order_id: &str) -> StoreResult<Vec<
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         let id: String = row.try_get(0)?;
-        let lines = sqlx::query("SELECT sku, quantity FROM shipment_lines WHERE shipment_id = $1 ORDER BY sku")
+        let lines = sqlx::query_as::<_, (String, i64)>("SELECT sku, quantity FROM shipment_lines WHERE shipment_id = $1 ORDER BY sku")
             .bind(&id)
             .fetch_all(&mut *conn)
             .await?
-            .iter()
-            .map(|r| {
-                Ok(ShipmentLine {
-                    sku: r.try_get(0)?,
-                    quantity: count(r.try_get(1)?),
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        let tracking = sqlx::query(
+            .into_iter()
+            .map(|(sku, quantity)| ShipmentLine { sku, quantity: count(quantity) })
+            .collect();
+        let tracking = sqlx::query_as::<_, TrackingView>(
             "SELECT at, location, description, recorded_by FROM tracking_events WHERE shipment_id = $1 ORDER BY id",
         )
         .bind(&id)
         .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(TrackingView {
-                at: r.try_get(0)?,
-                location: r.try_get(1)?,
-                description: r.try_get(2)?,
-                recorded_by: r.try_get(3)?,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
+        .await?;
         out.push(ShipmentView {
             id,
             warehouse_id: row.try_get(1)?,
