@@ -11,14 +11,14 @@ use sqlx::Row;
 use super::super::bulk::{self, Value};
 use super::super::inventory::MovementKind;
 use super::super::orders::{Inserted, NewOrder};
-use super::super::{Store, StoreResult, new_id};
+use super::super::{Backend, Store, StoreResult, new_id};
 
 type StockKey = (String, String);
 
 pub async fn write(store: &Store, orders: &[&NewOrder]) -> StoreResult<Option<Vec<Inserted>>> {
     let mut tx = store.begin_write().await?;
     let taken = existing_keys(&mut tx, orders).await?;
-    let mut available = stock(&mut tx, orders).await?;
+    let mut available = stock(&mut tx, store.backend, orders).await?;
 
     // Decide in arrival order, as the careful path would.
     let mut seen_keys: HashSet<(&str, &str)> = HashSet::new();
@@ -102,7 +102,14 @@ async fn existing_keys(conn: &mut sqlx::AnyConnection, orders: &[&NewOrder]) -> 
 }
 
 /// Available stock of every row the batch wants to reserve.
-async fn stock(conn: &mut sqlx::AnyConnection, orders: &[&NewOrder]) -> StoreResult<BTreeMap<StockKey, i64>> {
+async fn stock(conn: &mut sqlx::AnyConnection, backend: Backend, orders: &[&NewOrder]) -> StoreResult<BTreeMap<StockKey, i64>> {
+    // Hosts sharing PostgreSQL each run a writer: lock the rows now, in key
+    // order, so that overlapping batches queue instead of deadlocking. On
+    // SQLite the one writer holds the database's write lock already.
+    let lock = match backend {
+        Backend::Postgres => " ORDER BY s.warehouse_id, s.sku FOR UPDATE OF s",
+        Backend::Sqlite => "",
+    };
     let pairs: Vec<(&str, &str)> = orders
         .iter()
         .flat_map(|o| &o.allocations)
@@ -117,7 +124,7 @@ async fn stock(conn: &mut sqlx::AnyConnection, orders: &[&NewOrder]) -> StoreRes
         let sql = format!(
             "SELECT s.warehouse_id, s.sku, s.on_hand - s.reserved \
              FROM (SELECT column1 AS w, column2 AS k FROM (VALUES {}) AS t) AS v \
-             JOIN stock s ON s.warehouse_id = v.w AND s.sku = v.k",
+             JOIN stock s ON s.warehouse_id = v.w AND s.sku = v.k{lock}",
             value_rows(chunk.len(), 2)
         );
         let mut query = sqlx::query(&sql);
