@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::inventory::region_scope;
 use super::json::Params;
+use super::page;
 use super::{ApiError, ApiResult, AppState, Body, Caller};
 use crate::service::alerts::{self, ScanSummary};
 use crate::store::alerts::{self as store, AlertFilter, AlertKind, AlertStatus, AlertView};
@@ -39,10 +40,7 @@ struct Page {
 }
 
 async fn list(State(state): State<AppState>, caller: Caller, Params(q): Params<ListQuery>) -> ApiResult<Json<Page>> {
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::invalid("?limit", "between 1 and 1000"));
-    }
+    let limit = page::limit(q.limit, 100, 1000)?;
     let region = region_scope(&caller, q.region, "alerts")?;
     let mut conn = state.store.pool.acquire().await?;
     let filter = AlertFilter {
@@ -53,12 +51,7 @@ async fn list(State(state): State<AppState>, caller: Caller, Params(q): Params<L
         limit: i64::from(limit) + 1,
     };
     let mut alerts = store::list(&mut conn, &filter).await?;
-    let next_cursor = if alerts.len() > limit as usize {
-        alerts.truncate(limit as usize);
-        alerts.last().map(|a| a.id.clone())
-    } else {
-        None
-    };
+    let next_cursor = page::cut(&mut alerts, limit, |a| a.id.clone());
     Ok(Json(Page { alerts, next_cursor }))
 }
 

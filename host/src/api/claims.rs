@@ -9,7 +9,8 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::json::Params;
-use super::{ApiError, ApiResult, AppState, Body, Caller};
+use super::page;
+use super::{ApiResult, AppState, Body, Caller};
 use crate::service::claims::{self, ApproveClaim, OpenClaim, RejectClaim};
 use crate::store::claims::{ClaimFilter, ClaimStatus, ClaimView};
 
@@ -73,20 +74,8 @@ struct Page {
 }
 
 async fn list(State(state): State<AppState>, caller: Caller, Params(query): Params<ListQuery>) -> ApiResult<Json<Page>> {
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid("?limit", "between 1 and 500"));
-    }
-    let after = query
-        .cursor
-        .as_deref()
-        .map(|cursor| {
-            cursor
-                .split_once('.')
-                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_string())))
-                .ok_or_else(|| ApiError::invalid("?cursor", "not a cursor this API gave out"))
-        })
-        .transpose()?;
+    let limit = page::limit(query.limit, 50, 500)?;
+    let after = page::decode_time_cursor(query.cursor.as_deref())?;
     let filter = ClaimFilter {
         region: query.region,
         status: query.status,
@@ -95,6 +84,6 @@ async fn list(State(state): State<AppState>, caller: Caller, Params(query): Para
         limit,
     };
     let (claims, more) = claims::list(&state, &caller, filter).await?;
-    let next_cursor = if more { claims.last().map(|c| format!("{}.{}", c.opened_at, c.id)) } else { None };
+    let next_cursor = if more { claims.last().map(|c| page::time_cursor(c.opened_at, &c.id)) } else { None };
     Ok(Json(Page { claims, next_cursor }))
 }

@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::json::Params;
+use super::page;
 use super::{ApiError, ApiResult, AppState, Body, Caller, FieldProblem, Role};
 use crate::service::alerts::{AlertSettings, days_of_cover};
 use crate::service::transfers::may_manage;
@@ -147,10 +148,7 @@ struct MovementPage {
 }
 
 async fn movements(State(state): State<AppState>, caller: Caller, Params(q): Params<MovementQuery>) -> ApiResult<Json<MovementPage>> {
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::invalid("?limit", "between 1 and 1000"));
-    }
+    let limit = page::limit(q.limit, 100, 1000)?;
     let region = region_scope(&caller, q.region, "stock movements")?;
     if let Some(id) = &q.warehouse_id {
         managed_warehouse(&state, &caller, id, "?warehouse_id", "see").await?;
@@ -165,12 +163,7 @@ async fn movements(State(state): State<AppState>, caller: Caller, Params(q): Par
         limit: i64::from(limit) + 1,
     };
     let mut movements = inventory::movements(&mut conn, &filter).await?;
-    let next_cursor = if movements.len() > limit as usize {
-        movements.truncate(limit as usize);
-        movements.last().map(|m| m.id.clone())
-    } else {
-        None
-    };
+    let next_cursor = page::cut(&mut movements, limit, |m| m.id.clone());
     Ok(Json(MovementPage { movements, next_cursor }))
 }
 

@@ -11,6 +11,7 @@ pub mod error;
 pub mod inventory;
 pub mod json;
 pub mod orders;
+pub mod page;
 pub mod payments;
 pub mod policies;
 pub mod tokens;

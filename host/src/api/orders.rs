@@ -9,6 +9,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::json::{OptionalBody, Params};
+use super::page;
 use super::{ApiError, ApiResult, AppState, Body, Caller, Role};
 use crate::domain::{OrderAction, OrderStatus};
 use crate::service::lifecycle::{self, Note, ShipRequest, TrackingEvent};
@@ -82,17 +83,14 @@ struct Page {
 }
 
 async fn list(State(state): State<AppState>, caller: Caller, Params(query): Params<ListQuery>) -> ApiResult<Json<Page>> {
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid("?limit", "between 1 and 500"));
-    }
+    let limit = page::limit(query.limit, 50, 500)?;
     let mut filter = OrderFilter {
         dealer_id: query.dealer_id,
         region: query.region,
         status: query.status,
         placed_from: query.from,
         placed_to: query.to,
-        after: query.cursor.as_deref().map(decode_cursor).transpose()?,
+        after: page::decode_time_cursor(query.cursor.as_deref())?,
         limit,
     };
     // Scope the query to what the caller may see.
@@ -113,20 +111,8 @@ async fn list(State(state): State<AppState>, caller: Caller, Params(query): Para
     }
     let mut conn = state.store.pool.acquire().await?;
     let mut orders = orders::list(&mut conn, &filter).await?;
-    let next_cursor = if orders.len() > limit as usize {
-        orders.truncate(limit as usize);
-        orders.last().map(|o| format!("{}.{}", o.placed_at, o.id))
-    } else {
-        None
-    };
+    let next_cursor = page::cut(&mut orders, limit, |o| page::time_cursor(o.placed_at, &o.id));
     Ok(Json(Page { orders, next_cursor }))
-}
-
-fn decode_cursor(cursor: &str) -> ApiResult<(i64, String)> {
-    cursor
-        .split_once('.')
-        .and_then(|(at, id)| Some((at.parse().ok()?, id.to_string())))
-        .ok_or_else(|| ApiError::invalid("?cursor", "not a cursor this API gave out"))
 }
 
 async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<orders::OrderView>> {

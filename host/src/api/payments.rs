@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::json::Params;
+use super::page;
 use super::{ApiError, ApiResult, AppState, Body, Caller};
 use crate::service::payments::{self, OrderPayments, PaymentRequest, Recorded};
 use crate::store::payments::{CreditView, PaymentView};
@@ -101,21 +102,9 @@ async fn dealer_payments(
     Path(id): Path<String>,
     Params(query): Params<LedgerQuery>,
 ) -> ApiResult<Json<Ledger>> {
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid("?limit", "between 1 and 500"));
-    }
-    let before = query
-        .cursor
-        .as_deref()
-        .map(|cursor| {
-            cursor
-                .split_once('.')
-                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_string())))
-                .ok_or_else(|| ApiError::invalid("?cursor", "not a cursor this API gave out"))
-        })
-        .transpose()?;
+    let limit = page::limit(query.limit, 100, 500)?;
+    let before = page::decode_time_cursor(query.cursor.as_deref())?;
     let (credit, payments, more) = payments::dealer_payments(&state, &caller, &id, before, limit).await?;
-    let next_cursor = if more { payments.last().map(|p| format!("{}.{}", p.at, p.id)) } else { None };
+    let next_cursor = if more { payments.last().map(|p| page::time_cursor(p.at, &p.id)) } else { None };
     Ok(Json(Ledger { credit, payments, next_cursor }))
 }

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::inventory::region_scope;
 use super::json::Params;
 use super::json::OptionalBody;
-use super::{ApiError, ApiResult, AppState, Body, Caller};
+use super::page;
+use super::{ApiResult, AppState, Body, Caller};
 use crate::service::lifecycle::Note;
 use crate::service::transfers::{self, PlanTransfer};
 use crate::store::transfers::{self as store, TransferAction, TransferFilter, TransferStatus, TransferView};
@@ -48,10 +49,7 @@ struct Page {
 }
 
 async fn list(State(state): State<AppState>, caller: Caller, Params(q): Params<ListQuery>) -> ApiResult<Json<Page>> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid("?limit", "between 1 and 500"));
-    }
+    let limit = page::limit(q.limit, 50, 500)?;
     let region = region_scope(&caller, q.region, "transfers")?;
     let mut conn = state.store.pool.acquire().await?;
     let filter = TransferFilter {
@@ -61,12 +59,7 @@ async fn list(State(state): State<AppState>, caller: Caller, Params(q): Params<L
         limit: i64::from(limit) + 1,
     };
     let mut transfers = store::list(&mut conn, &filter).await?;
-    let next_cursor = if transfers.len() > limit as usize {
-        transfers.truncate(limit as usize);
-        transfers.last().map(|t| t.id.clone())
-    } else {
-        None
-    };
+    let next_cursor = page::cut(&mut transfers, limit, |t| t.id.clone());
     Ok(Json(Page { transfers, next_cursor }))
 }
 
