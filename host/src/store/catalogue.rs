@@ -66,45 +66,30 @@ pub struct WarehouseView {
     pub owner: Option<String>,
 }
 
+const WAREHOUSE_COLUMNS: &str = "id, name, region, level, owner";
+
+fn warehouse_from_row(row: &sqlx::any::AnyRow) -> StoreResult<WarehouseView> {
+    let level: String = row.try_get(3)?;
+    Ok(WarehouseView {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+        region: row.try_get(2)?,
+        level: decode_enum("warehouse level", &level)?,
+        owner: row.try_get(4)?,
+    })
+}
+
 /// Warehouses of one region, or all, by id.
 pub async fn warehouses(store: &Store, region: Option<&str>) -> StoreResult<Vec<WarehouseView>> {
-    let rows = sqlx::query(
-        "SELECT id, name, region, level, owner FROM warehouses \
-         WHERE ($1 = '' OR region = $1) ORDER BY id",
-    )
-    .bind(region.unwrap_or(""))
-    .fetch_all(&store.pool)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            let level: String = row.try_get(3)?;
-            Ok(WarehouseView {
-                id: row.try_get(0)?,
-                name: row.try_get(1)?,
-                region: row.try_get(2)?,
-                level: decode_enum("warehouse level", &level)?,
-                owner: row.try_get(4)?,
-            })
-        })
-        .collect()
+    let sql = format!("SELECT {WAREHOUSE_COLUMNS} FROM warehouses WHERE ($1 = '' OR region = $1) ORDER BY id");
+    let rows = sqlx::query(&sql).bind(region.unwrap_or("")).fetch_all(&store.pool).await?;
+    rows.iter().map(warehouse_from_row).collect()
 }
 
 pub async fn warehouse(store: &Store, id: &str) -> StoreResult<Option<WarehouseView>> {
-    let row = sqlx::query("SELECT id, name, region, level, owner FROM warehouses WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&store.pool)
-        .await?;
-    row.map(|row| {
-        let level: String = row.try_get(3)?;
-        Ok(WarehouseView {
-            id: row.try_get(0)?,
-            name: row.try_get(1)?,
-            region: row.try_get(2)?,
-            level: decode_enum("warehouse level", &level)?,
-            owner: row.try_get(4)?,
-        })
-    })
-    .transpose()
+    let sql = format!("SELECT {WAREHOUSE_COLUMNS} FROM warehouses WHERE id = $1");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(&store.pool).await?;
+    row.as_ref().map(warehouse_from_row).transpose()
 }
 
 /// Adds a warehouse; false if the id is taken.
