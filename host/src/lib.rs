@@ -1,11 +1,11 @@
 //! chanhost: a dealer channel's ordering, fulfillment and inventory, with
 //! each regional center's policies as sandboxed WebAssembly plugins.
 
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod policy;
+pub mod server;
 pub mod service;
 pub mod store;
-pub mod api;
-pub mod server;

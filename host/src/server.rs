@@ -59,7 +59,8 @@ pub async fn prepare(options: &ServerOptions) -> anyhow::Result<Running> {
     let policies = {
         let brand = brand.clone();
         tokio::task::spawn_blocking(move || -> anyhow::Result<PolicySet> {
-            let engine = PolicyEngine::new(brand.hq.limits.clone(), ComponentCache::default_location())?;
+            let engine =
+                PolicyEngine::new(brand.hq.limits.clone(), ComponentCache::default_location())?;
             Ok(PolicySet::load(&brand, engine)?)
         })
         .await??
@@ -87,10 +88,15 @@ pub async fn prepare(options: &ServerOptions) -> anyhow::Result<Running> {
 
 impl Running {
     /// Serves until `shutdown` resolves, then finishes requests in flight.
-    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn serve(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         crate::service::alerts::spawn_scanner(self.state.clone());
         let app = api::router(self.state.clone());
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await?;
         Ok(())
     }
 }

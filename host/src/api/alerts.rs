@@ -39,7 +39,11 @@ struct Page {
     next_cursor: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, caller: Caller, Params(q): Params<ListQuery>) -> ApiResult<Json<Page>> {
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<ListQuery>,
+) -> ApiResult<Json<Page>> {
     let limit = page::limit(q.limit, 100, 1000)?;
     let region = region_scope(&caller, q.region, "alerts")?;
     let mut conn = state.store.pool.acquire().await?;
@@ -52,17 +56,26 @@ async fn list(State(state): State<AppState>, caller: Caller, Params(q): Params<L
     };
     let mut alerts = store::list(&mut conn, &filter).await?;
     let next_cursor = page::cut(&mut alerts, limit, |a| a.id.clone());
-    Ok(Json(Page { alerts, next_cursor }))
+    Ok(Json(Page {
+        alerts,
+        next_cursor,
+    }))
 }
 
 async fn visible(state: &AppState, caller: &Caller, id: &str) -> ApiResult<AlertView> {
     let mut conn = state.store.pool.acquire().await?;
-    let alert = store::get(&mut conn, id).await?.ok_or_else(|| ApiError::not_found("alert", id))?;
+    let alert = store::get(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("alert", id))?;
     caller.require_region_view(&alert.region)?;
     Ok(alert)
 }
 
-async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<AlertView>> {
+async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AlertView>> {
     Ok(Json(visible(&state, &caller, &id).await?))
 }
 
@@ -73,18 +86,29 @@ struct Resolve {
     note: String,
 }
 
-async fn resolve(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Body(r): Body<Resolve>) -> ApiResult<Json<AlertView>> {
+async fn resolve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(r): Body<Resolve>,
+) -> ApiResult<Json<AlertView>> {
     let alert = visible(&state, &caller, &id).await?;
     caller.require_admin_of(&alert.region, "resolve alerts")?;
     let note = r.note.trim();
     if note.is_empty() || note.len() > 1000 {
-        return Err(ApiError::invalid("/note", "say what was done about the alert (1–1000 bytes)"));
+        return Err(ApiError::invalid(
+            "/note",
+            "say what was done about the alert (1–1000 bytes)",
+        ));
     }
     let mut tx = state.store.begin_write().await?;
     let resolved = store::resolve(&mut tx, &id, &caller.actor(), note, now_ms()).await?;
     tx.commit().await?;
     if !resolved {
-        return Err(ApiError::conflict(format!("alert {id} is already resolved"), Vec::new()));
+        return Err(ApiError::conflict(
+            format!("alert {id} is already resolved"),
+            Vec::new(),
+        ));
     }
     Ok(Json(visible(&state, &caller, &id).await?))
 }

@@ -78,7 +78,12 @@ impl Caller {
     }
 
     /// HQ, the region's admin, or the dealer itself.
-    pub fn require_party(&self, dealer_id: &str, region: &str, action: &str) -> Result<(), ApiError> {
+    pub fn require_party(
+        &self,
+        dealer_id: &str,
+        region: &str,
+        action: &str,
+    ) -> Result<(), ApiError> {
         match &self.role {
             Role::Dealer { dealer_id: own, .. } if own == dealer_id => Ok(()),
             Role::Dealer { dealer_id: own, .. } => Err(ApiError::forbidden(format!(
@@ -136,18 +141,22 @@ impl TokenCache {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::Unauthorized("missing Authorization: Bearer <token>".into()))?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+            ApiError::Unauthorized("missing Authorization: Bearer <token>".into())
+        })?;
         let token = header
             .to_str()
             .ok()
             .and_then(|value| value.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|token| !token.is_empty())
-            .ok_or_else(|| ApiError::Unauthorized("Authorization must be `Bearer <token>`".into()))?;
+            .ok_or_else(|| {
+                ApiError::Unauthorized("Authorization must be `Bearer <token>`".into())
+            })?;
         state
             .tokens
             .resolve(state, token)

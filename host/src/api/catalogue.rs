@@ -34,8 +34,18 @@ async fn products(State(state): State<AppState>, _caller: Caller) -> Json<Vec<Pr
     Json(state.brand.catalogue.values().cloned().collect())
 }
 
-async fn product(State(state): State<AppState>, _caller: Caller, Path(sku): Path<String>) -> ApiResult<Json<Product>> {
-    state.brand.catalogue.get(&sku).cloned().map(Json).ok_or_else(|| ApiError::not_found("SKU", sku))
+async fn product(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(sku): Path<String>,
+) -> ApiResult<Json<Product>> {
+    state
+        .brand
+        .catalogue
+        .get(&sku)
+        .cloned()
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("SKU", sku))
 }
 
 /// A regional center as the API shows it.
@@ -68,8 +78,16 @@ async fn regions(State(state): State<AppState>, _caller: Caller) -> Json<serde_j
     Json(serde_json::to_value(regions).expect("json"))
 }
 
-async fn region(State(state): State<AppState>, _caller: Caller, Path(id): Path<String>) -> ApiResult<Json<serde_json::Value>> {
-    let file = state.brand.regions.get(&id).ok_or_else(|| ApiError::not_found("region", id))?;
+async fn region(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let file = state
+        .brand
+        .regions
+        .get(&id)
+        .ok_or_else(|| ApiError::not_found("region", id))?;
     Ok(Json(serde_json::to_value(region_view(file)).expect("json")))
 }
 
@@ -84,47 +102,88 @@ fn scope(caller: &Caller, asked: Option<String>) -> ApiResult<Option<String>> {
     match (&caller.role, asked) {
         (Role::HqAdmin, asked) => Ok(asked),
         (Role::RegionAdmin { region }, Some(asked)) if &asked != region => {
-            Err(ApiError::forbidden(format!("a region admin of {region} may not view region {asked}")))
+            Err(ApiError::forbidden(format!(
+                "a region admin of {region} may not view region {asked}"
+            )))
         }
         (Role::RegionAdmin { region }, _) => Ok(Some(region.clone())),
-        (Role::Dealer { .. }, _) => Err(ApiError::forbidden("dealers may not list warehouses or dealers")),
+        (Role::Dealer { .. }, _) => Err(ApiError::forbidden(
+            "dealers may not list warehouses or dealers",
+        )),
     }
 }
 
-async fn warehouses(State(state): State<AppState>, caller: Caller, Params(q): Params<RegionQuery>) -> ApiResult<Json<Vec<WarehouseView>>> {
+async fn warehouses(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<RegionQuery>,
+) -> ApiResult<Json<Vec<WarehouseView>>> {
     let region = scope(&caller, q.region)?;
-    Ok(Json(catalogue::warehouses(&state.store, region.as_deref()).await?))
+    Ok(Json(
+        catalogue::warehouses(&state.store, region.as_deref()).await?,
+    ))
 }
 
-async fn list_dealers(State(state): State<AppState>, caller: Caller, Params(q): Params<RegionQuery>) -> ApiResult<Json<Vec<DealerView>>> {
+async fn list_dealers(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<RegionQuery>,
+) -> ApiResult<Json<Vec<DealerView>>> {
     let region = scope(&caller, q.region)?;
-    Ok(Json(dealers::list(&state.store.pool, region.as_deref()).await?))
+    Ok(Json(
+        dealers::list(&state.store.pool, region.as_deref()).await?,
+    ))
 }
 
-async fn dealer(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<DealerView>> {
-    let dealer = dealers::get(&state.store.pool, &id).await?.ok_or_else(|| ApiError::not_found("dealer", id))?;
+async fn dealer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DealerView>> {
+    let dealer = dealers::get(&state.store.pool, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("dealer", id))?;
     caller.require_party(&dealer.dealer.id, &dealer.dealer.region, "see this dealer")?;
     Ok(Json(dealer))
 }
 
-async fn add_warehouse(State(state): State<AppState>, caller: Caller, Body(warehouse): Body<WarehouseView>) -> ApiResult<(StatusCode, Json<WarehouseView>)> {
+async fn add_warehouse(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(warehouse): Body<WarehouseView>,
+) -> ApiResult<(StatusCode, Json<WarehouseView>)> {
     caller.require_admin_of(&warehouse.region, "add warehouses")?;
     let mut problems = Vec::new();
     if warehouse.id.trim().is_empty() {
         problems.push(FieldProblem::new("/id", "must not be empty"));
     }
     if !state.brand.regions.contains_key(&warehouse.region) {
-        problems.push(FieldProblem::new("/region", format!("unknown region {}", warehouse.region)));
+        problems.push(FieldProblem::new(
+            "/region",
+            format!("unknown region {}", warehouse.region),
+        ));
     }
-    let owned = matches!(warehouse.level, WarehouseLevel::Dealer | WarehouseLevel::Store);
+    let owned = matches!(
+        warehouse.level,
+        WarehouseLevel::Dealer | WarehouseLevel::Store
+    );
     match (&warehouse.owner, owned) {
         (Some(owner), true) => {
             if dealers::get(&state.store.pool, owner).await?.is_none() {
-                problems.push(FieldProblem::new("/owner", format!("unknown dealer or store {owner}")));
+                problems.push(FieldProblem::new(
+                    "/owner",
+                    format!("unknown dealer or store {owner}"),
+                ));
             }
         }
-        (None, true) => problems.push(FieldProblem::new("/owner", "a dealer- or store-level warehouse names who holds it")),
-        (Some(_), false) => problems.push(FieldProblem::new("/owner", "only dealer- and store-level warehouses have an owner")),
+        (None, true) => problems.push(FieldProblem::new(
+            "/owner",
+            "a dealer- or store-level warehouse names who holds it",
+        )),
+        (Some(_), false) => problems.push(FieldProblem::new(
+            "/owner",
+            "only dealer- and store-level warehouses have an owner",
+        )),
         (None, false) => {}
     }
     if !problems.is_empty() {
@@ -132,7 +191,10 @@ async fn add_warehouse(State(state): State<AppState>, caller: Caller, Body(wareh
     }
     let mut conn = state.store.pool.acquire().await?;
     if !catalogue::insert_warehouse(&mut conn, &warehouse).await? {
-        return Err(ApiError::conflict(format!("warehouse {} already exists", warehouse.id), vec![]));
+        return Err(ApiError::conflict(
+            format!("warehouse {} already exists", warehouse.id),
+            vec![],
+        ));
     }
     Ok((StatusCode::CREATED, Json(warehouse)))
 }
@@ -163,7 +225,10 @@ impl DealerProfile {
             problems.push(FieldProblem::new("/name", "must not be empty"));
         }
         if !state.brand.regions.contains_key(&self.region) {
-            problems.push(FieldProblem::new("/region", format!("unknown region {}", self.region)));
+            problems.push(FieldProblem::new(
+                "/region",
+                format!("unknown region {}", self.region),
+            ));
         }
         let territory = self.territory.unwrap_or_else(|| vec![self.region.clone()]);
         if territory.is_empty() {
@@ -171,14 +236,23 @@ impl DealerProfile {
         }
         for (i, t) in territory.iter().enumerate() {
             if !state.brand.regions.contains_key(t) {
-                problems.push(FieldProblem::new(format!("/territory/{i}"), format!("unknown territory {t}")));
+                problems.push(FieldProblem::new(
+                    format!("/territory/{i}"),
+                    format!("unknown territory {t}"),
+                ));
             }
         }
         if self.credit_limit < 0 {
-            problems.push(FieldProblem::new("/credit_limit", "must not be negative (fen)"));
+            problems.push(FieldProblem::new(
+                "/credit_limit",
+                "must not be negative (fen)",
+            ));
         }
         if !(0..=u32::MAX as i64).contains(&self.usual_order_cases) {
-            problems.push(FieldProblem::new("/usual_order_cases", "must be a non-negative number of cases"));
+            problems.push(FieldProblem::new(
+                "/usual_order_cases",
+                "must be a non-negative number of cases",
+            ));
         }
         if !problems.is_empty() {
             return Err(ApiError::invalid_fields(problems));
@@ -199,31 +273,53 @@ impl DealerProfile {
     }
 }
 
-async fn add_dealer(State(state): State<AppState>, caller: Caller, Body(profile): Body<DealerProfile>) -> ApiResult<(StatusCode, Json<DealerView>)> {
+async fn add_dealer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(profile): Body<DealerProfile>,
+) -> ApiResult<(StatusCode, Json<DealerView>)> {
     caller.require_admin_of(&profile.region, "add dealers")?;
     let dealer = profile.check(&state)?;
     let mut conn = state.store.pool.acquire().await?;
     if !dealers::insert(&mut conn, &dealer).await? {
-        return Err(ApiError::conflict(format!("dealer {} already exists", dealer.dealer.id), vec![]));
+        return Err(ApiError::conflict(
+            format!("dealer {} already exists", dealer.dealer.id),
+            vec![],
+        ));
     }
     Ok((StatusCode::CREATED, Json(dealer)))
 }
 
 /// Replaces a dealer's profile (not its balance, which payments move, nor
 /// its region: a dealer changing centers is a new dealer).
-async fn edit_dealer(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Body(profile): Body<DealerProfile>) -> ApiResult<Json<DealerView>> {
-    let current = dealers::get(&state.store.pool, &id).await?.ok_or_else(|| ApiError::not_found("dealer", id.clone()))?;
+async fn edit_dealer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(profile): Body<DealerProfile>,
+) -> ApiResult<Json<DealerView>> {
+    let current = dealers::get(&state.store.pool, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("dealer", id.clone()))?;
     caller.require_admin_of(&current.dealer.region, "edit dealers")?;
     if profile.id != id {
-        return Err(ApiError::invalid("/id", format!("the body is for {}, the path for {id}", profile.id)));
+        return Err(ApiError::invalid(
+            "/id",
+            format!("the body is for {}, the path for {id}", profile.id),
+        ));
     }
     if profile.region != current.dealer.region {
-        return Err(ApiError::invalid("/region", "a dealer's region cannot change; add it to the new region instead"));
+        return Err(ApiError::invalid(
+            "/region",
+            "a dealer's region cannot change; add it to the new region instead",
+        ));
     }
     let mut dealer = profile.check(&state)?;
     dealer.dealer.outstanding_balance = current.dealer.outstanding_balance;
     let mut conn = state.store.pool.acquire().await?;
     dealers::update_profile(&mut conn, &dealer).await?;
-    let updated = dealers::get(&mut *conn, &id).await?.ok_or_else(|| ApiError::not_found("dealer", id))?;
+    let updated = dealers::get(&mut *conn, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("dealer", id))?;
     Ok(Json(updated))
 }

@@ -30,18 +30,36 @@ async fn open(
     Body(request): Body<OpenClaim>,
 ) -> ApiResult<(StatusCode, [(&'static str, String); 1], Json<ClaimView>)> {
     let claim = claims::open(&state, &caller, &id, request).await?;
-    Ok((StatusCode::CREATED, [("location", format!("/v1/claims/{}", claim.id))], Json(claim)))
+    Ok((
+        StatusCode::CREATED,
+        [("location", format!("/v1/claims/{}", claim.id))],
+        Json(claim),
+    ))
 }
 
-async fn approve(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Body(request): Body<ApproveClaim>) -> ApiResult<Json<ClaimView>> {
+async fn approve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(request): Body<ApproveClaim>,
+) -> ApiResult<Json<ClaimView>> {
     Ok(Json(claims::approve(&state, &caller, &id, request).await?))
 }
 
-async fn reject(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Body(request): Body<RejectClaim>) -> ApiResult<Json<ClaimView>> {
+async fn reject(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(request): Body<RejectClaim>,
+) -> ApiResult<Json<ClaimView>> {
     Ok(Json(claims::reject(&state, &caller, &id, request).await?))
 }
 
-async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<ClaimView>> {
+async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ClaimView>> {
     Ok(Json(claims::show(&state, &caller, &id).await?))
 }
 
@@ -51,9 +69,16 @@ struct OrderClaims {
     claims: Vec<ClaimView>,
 }
 
-async fn for_order(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<OrderClaims>> {
+async fn for_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<OrderClaims>> {
     let claims = claims::for_order(&state, &caller, &id).await?;
-    Ok(Json(OrderClaims { order_id: id, claims }))
+    Ok(Json(OrderClaims {
+        order_id: id,
+        claims,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,7 +98,11 @@ struct Page {
     next_cursor: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, caller: Caller, Params(query): Params<ListQuery>) -> ApiResult<Json<Page>> {
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(query): Params<ListQuery>,
+) -> ApiResult<Json<Page>> {
     let limit = page::limit(query.limit, 50, 500)?;
     let after = page::decode_time_cursor(query.cursor.as_deref())?;
     let filter = ClaimFilter {
@@ -84,6 +113,13 @@ async fn list(State(state): State<AppState>, caller: Caller, Params(query): Para
         limit,
     };
     let (claims, more) = claims::list(&state, &caller, filter).await?;
-    let next_cursor = if more { claims.last().map(|c| page::time_cursor(c.opened_at, &c.id)) } else { None };
-    Ok(Json(Page { claims, next_cursor }))
+    let next_cursor = if more {
+        claims.last().map(|c| page::time_cursor(c.opened_at, &c.id))
+    } else {
+        None
+    };
+    Ok(Json(Page {
+        claims,
+        next_cursor,
+    }))
 }

@@ -79,7 +79,11 @@ struct Dashboard {
 
 /// Orders per region and status: `(region, status, count, count today,
 /// total, total today)`.
-async fn order_totals(conn: &mut AnyConnection, today_from: i64, region: Option<&str>) -> StoreResult<Vec<(String, String, i64, i64, i64, i64)>> {
+async fn order_totals(
+    conn: &mut AnyConnection,
+    today_from: i64,
+    region: Option<&str>,
+) -> StoreResult<Vec<(String, String, i64, i64, i64, i64)>> {
     Ok(sqlx::query_as(
         "SELECT region, status, COUNT(*), \
                 COALESCE(CAST(SUM(CASE WHEN placed_at >= $1 THEN 1 ELSE 0 END) AS BIGINT), 0), \
@@ -93,16 +97,26 @@ async fn order_totals(conn: &mut AnyConnection, today_from: i64, region: Option<
     .await?)
 }
 
-async fn dashboard(State(state): State<AppState>, caller: Caller, Params(q): Params<DashboardQuery>) -> ApiResult<Json<Dashboard>> {
+async fn dashboard(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<DashboardQuery>,
+) -> ApiResult<Json<Dashboard>> {
     let region = region_scope(&caller, q.region, "the dashboard")?;
     if let Some(region) = &region
         && !state.brand.regions.contains_key(region)
     {
-        return Err(ApiError::invalid("?region", format!("unknown region {region}")));
+        return Err(ApiError::invalid(
+            "?region",
+            format!("unknown region {region}"),
+        ));
     }
     let offset = q.tz_offset_minutes.unwrap_or(DEFAULT_TZ_OFFSET_MINUTES);
     if !(-14 * 60..=14 * 60).contains(&offset) {
-        return Err(ApiError::invalid("?tz_offset_minutes", "between -840 and 840"));
+        return Err(ApiError::invalid(
+            "?tz_offset_minutes",
+            "between -840 and 840",
+        ));
     }
     let now = now_ms();
     let offset_ms = offset * 60_000;
@@ -114,16 +128,23 @@ async fn dashboard(State(state): State<AppState>, caller: Caller, Params(q): Par
         .iter()
         .filter(|(id, _)| region.as_ref().is_none_or(|r| r == *id))
         .map(|(id, file)| {
-            (id.clone(), RegionRow {
-                region: id.clone(),
-                name: file.region.name.clone(),
-                ..RegionRow::default()
-            })
+            (
+                id.clone(),
+                RegionRow {
+                    region: id.clone(),
+                    name: file.region.name.clone(),
+                    ..RegionRow::default()
+                },
+            )
         })
         .collect();
     let mut conn = state.store.pool.acquire().await?;
-    for (region, status, count, today, total, total_today) in order_totals(&mut conn, today_from, region.as_deref()).await? {
-        let Some(row) = rows.get_mut(&region) else { continue };
+    for (region, status, count, today, total, total_today) in
+        order_totals(&mut conn, today_from, region.as_deref()).await?
+    {
+        let Some(row) = rows.get_mut(&region) else {
+            continue;
+        };
         row.orders.total += count;
         row.orders.by_status.insert(status.clone(), count);
         if today > 0 {
@@ -135,8 +156,12 @@ async fn dashboard(State(state): State<AppState>, caller: Caller, Params(q): Par
             row.gmv.today += total_today;
         }
     }
-    for (region, on_hand, reserved, target) in inventory::region_totals(&mut conn, region.as_deref()).await? {
-        let Some(row) = rows.get_mut(&region) else { continue };
+    for (region, on_hand, reserved, target) in
+        inventory::region_totals(&mut conn, region.as_deref()).await?
+    {
+        let Some(row) = rows.get_mut(&region) else {
+            continue;
+        };
         let available = on_hand - reserved;
         row.stock = StockLevel {
             on_hand,
@@ -147,7 +172,9 @@ async fn dashboard(State(state): State<AppState>, caller: Caller, Params(q): Par
         };
     }
     for (region, kind, count) in alerts::open_counts(&mut conn, region.as_deref()).await? {
-        let Some(row) = rows.get_mut(&region) else { continue };
+        let Some(row) = rows.get_mut(&region) else {
+            continue;
+        };
         row.open_alerts_total += count;
         row.open_alerts.insert(kind, count);
     }

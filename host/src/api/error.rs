@@ -28,7 +28,10 @@ impl FieldProblem {
 pub enum ApiError {
     /// Syntax the server cannot read at all (malformed JSON, bad header).
     #[error("{detail}")]
-    BadRequest { detail: String, path: Option<String> },
+    BadRequest {
+        detail: String,
+        path: Option<String>,
+    },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -37,7 +40,10 @@ pub enum ApiError {
     NotFound { what: &'static str, id: String },
     /// The resource is not in a state that allows this; `allowed` lists what is.
     #[error("{detail}")]
-    Conflict { detail: String, allowed: Vec<String> },
+    Conflict {
+        detail: String,
+        allowed: Vec<String>,
+    },
     #[error("request body is larger than {limit} bytes")]
     TooLarge { limit: usize },
     /// Readable, but wrong: unknown references, bad quantities, refusals.
@@ -60,7 +66,10 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn not_found(what: &'static str, id: impl Into<String>) -> Self {
-        ApiError::NotFound { what, id: id.into() }
+        ApiError::NotFound {
+            what,
+            id: id.into(),
+        }
     }
 
     pub fn forbidden(reason: impl Into<String>) -> Self {

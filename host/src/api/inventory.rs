@@ -19,7 +19,9 @@ use super::{ApiError, ApiResult, AppState, Body, Caller, FieldProblem, Role};
 use crate::service::alerts::{AlertSettings, days_of_cover};
 use crate::service::transfers::may_manage;
 use crate::store::catalogue::{self, WarehouseView};
-use crate::store::inventory::{self, Movement, MovementFilter, MovementKind, MovementRow, StockFilter, StockRow};
+use crate::store::inventory::{
+    self, Movement, MovementFilter, MovementKind, MovementRow, StockFilter, StockRow,
+};
 use crate::store::now_ms;
 
 pub fn router() -> Router<AppState> {
@@ -40,12 +42,18 @@ const MAX_TEXT: usize = 500;
 
 /// The region a caller's read is scoped to: HQ may ask for any region or
 /// none; a region admin gets their own (403 for another); dealers none.
-pub(super) fn region_scope(caller: &Caller, asked: Option<String>, what: &str) -> ApiResult<Option<String>> {
+pub(super) fn region_scope(
+    caller: &Caller,
+    asked: Option<String>,
+    what: &str,
+) -> ApiResult<Option<String>> {
     match (&caller.role, asked) {
         (Role::HqAdmin, asked) => Ok(asked),
-        (Role::RegionAdmin { region }, Some(asked)) if asked != *region => Err(ApiError::forbidden(format!(
-            "a region admin of {region} may not see {what} of region {asked}"
-        ))),
+        (Role::RegionAdmin { region }, Some(asked)) if asked != *region => {
+            Err(ApiError::forbidden(format!(
+                "a region admin of {region} may not see {what} of region {asked}"
+            )))
+        }
         (Role::RegionAdmin { region }, _) => Ok(Some(region.clone())),
         (Role::Dealer { .. }, _) => Err(ApiError::forbidden(format!(
             "dealers may not see {what}; your orders show what was reserved for you"
@@ -88,7 +96,13 @@ struct ListQuery {
 }
 
 /// A warehouse the caller may see or manage, or 422 (unknown) / 403.
-async fn managed_warehouse(state: &AppState, caller: &Caller, id: &str, path: &str, verb: &str) -> ApiResult<WarehouseView> {
+async fn managed_warehouse(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    path: &str,
+    verb: &str,
+) -> ApiResult<WarehouseView> {
     let warehouse = catalogue::warehouse(&state.store, id)
         .await?
         .ok_or_else(|| ApiError::invalid(path, format!("unknown warehouse {id}")))?;
@@ -97,8 +111,13 @@ async fn managed_warehouse(state: &AppState, caller: &Caller, id: &str, path: &s
     }
     Err(ApiError::forbidden(match &caller.role {
         Role::Dealer { .. } => format!("dealers may not {verb} warehouse stock"),
-        _ if warehouse.level == crate::domain::WarehouseLevel::Hq => format!("only HQ may {verb} HQ warehouse {id}"),
-        _ => format!("only HQ or the admin of region {} may {verb} warehouse {id}", warehouse.region),
+        _ if warehouse.level == crate::domain::WarehouseLevel::Hq => {
+            format!("only HQ may {verb} HQ warehouse {id}")
+        }
+        _ => format!(
+            "only HQ or the admin of region {} may {verb} warehouse {id}",
+            warehouse.region
+        ),
     }))
 }
 
@@ -110,7 +129,11 @@ fn known_sku(state: &AppState, sku: &str, path: &str) -> ApiResult<()> {
     }
 }
 
-async fn list(State(state): State<AppState>, caller: Caller, Params(q): Params<ListQuery>) -> ApiResult<Json<Vec<InventoryRow>>> {
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<ListQuery>,
+) -> ApiResult<Json<Vec<InventoryRow>>> {
     let region = region_scope(&caller, q.region, "stock")?;
     if let Some(id) = &q.warehouse_id {
         managed_warehouse(&state, &caller, id, "?warehouse_id", "see").await?;
@@ -126,7 +149,11 @@ async fn list(State(state): State<AppState>, caller: Caller, Params(q): Params<L
         level: q.level.as_deref(),
     };
     let rows = inventory::stock(&mut conn, &filter).await?;
-    Ok(Json(rows.into_iter().map(|r| inventory_row(&state.alerts, r)).collect()))
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| inventory_row(&state.alerts, r))
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -147,7 +174,11 @@ struct MovementPage {
     next_cursor: Option<String>,
 }
 
-async fn movements(State(state): State<AppState>, caller: Caller, Params(q): Params<MovementQuery>) -> ApiResult<Json<MovementPage>> {
+async fn movements(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<MovementQuery>,
+) -> ApiResult<Json<MovementPage>> {
     let limit = page::limit(q.limit, 100, 1000)?;
     let region = region_scope(&caller, q.region, "stock movements")?;
     if let Some(id) = &q.warehouse_id {
@@ -164,7 +195,10 @@ async fn movements(State(state): State<AppState>, caller: Caller, Params(q): Par
     };
     let mut movements = inventory::movements(&mut conn, &filter).await?;
     let next_cursor = page::cut(&mut movements, limit, |m| m.id.clone());
-    Ok(Json(MovementPage { movements, next_cursor }))
+    Ok(Json(MovementPage {
+        movements,
+        next_cursor,
+    }))
 }
 
 /// What a write answers: the touched stock rows as they now stand.
@@ -174,7 +208,11 @@ struct Changed {
     stock: Vec<InventoryRow>,
 }
 
-async fn changed(state: &AppState, warehouse_id: &str, skus: &BTreeSet<String>) -> ApiResult<Json<Changed>> {
+async fn changed(
+    state: &AppState,
+    warehouse_id: &str,
+    skus: &BTreeSet<String>,
+) -> ApiResult<Json<Changed>> {
     let mut conn = state.store.pool.acquire().await?;
     let filter = StockFilter {
         warehouse_id: Some(warehouse_id),
@@ -210,17 +248,29 @@ fn check_lines<'a>(
     problems: &mut Vec<FieldProblem>,
 ) -> BTreeSet<String> {
     if lines.len() == 0 || lines.len() > MAX_LINES {
-        problems.push(FieldProblem::new("/lines", format!("between 1 and {MAX_LINES} lines")));
+        problems.push(FieldProblem::new(
+            "/lines",
+            format!("between 1 and {MAX_LINES} lines"),
+        ));
     }
     let mut seen = BTreeSet::new();
     for (i, (sku, quantity)) in lines.enumerate() {
         if !state.brand.catalogue.contains_key(sku) {
-            problems.push(FieldProblem::new(format!("/lines/{i}/sku"), format!("unknown SKU {sku}")));
+            problems.push(FieldProblem::new(
+                format!("/lines/{i}/sku"),
+                format!("unknown SKU {sku}"),
+            ));
         } else if !seen.insert(sku.to_string()) {
-            problems.push(FieldProblem::new(format!("/lines/{i}/sku"), format!("{sku} appears twice")));
+            problems.push(FieldProblem::new(
+                format!("/lines/{i}/sku"),
+                format!("{sku} appears twice"),
+            ));
         }
         if quantity < min || quantity > MAX_QUANTITY {
-            problems.push(FieldProblem::new(format!("/lines/{i}/{field}"), format!("between {min} and {MAX_QUANTITY} cases")));
+            problems.push(FieldProblem::new(
+                format!("/lines/{i}/{field}"),
+                format!("between {min} and {MAX_QUANTITY} cases"),
+            ));
         }
     }
     seen
@@ -243,11 +293,33 @@ struct ReceiptLine {
 }
 
 /// Production receipts: goods arriving from the factory.
-async fn receipt(State(state): State<AppState>, caller: Caller, Body(r): Body<Receipt>) -> ApiResult<(StatusCode, Json<Changed>)> {
-    let warehouse = managed_warehouse(&state, &caller, &r.warehouse_id, "/warehouse_id", "receive goods into").await?;
+async fn receipt(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(r): Body<Receipt>,
+) -> ApiResult<(StatusCode, Json<Changed>)> {
+    let warehouse = managed_warehouse(
+        &state,
+        &caller,
+        &r.warehouse_id,
+        "/warehouse_id",
+        "receive goods into",
+    )
+    .await?;
     let mut problems = Vec::new();
-    let skus = check_lines(&state, r.lines.iter().map(|l| (l.sku.as_str(), l.quantity)), "quantity", 1, &mut problems);
-    text(&r.reference, "/reference", "a reference (batch or delivery note)", &mut problems);
+    let skus = check_lines(
+        &state,
+        r.lines.iter().map(|l| (l.sku.as_str(), l.quantity)),
+        "quantity",
+        1,
+        &mut problems,
+    );
+    text(
+        &r.reference,
+        "/reference",
+        "a reference (batch or delivery note)",
+        &mut problems,
+    );
     if !problems.is_empty() {
         return Err(ApiError::invalid_fields(problems));
     }
@@ -258,13 +330,28 @@ async fn receipt(State(state): State<AppState>, caller: Caller, Body(r): Body<Re
     lines.sort_by(|a, b| a.sku.cmp(&b.sku));
     let mut tx = state.store.begin_write().await?;
     for line in lines {
-        let movement = Movement::new(&warehouse.id, &line.sku, MovementKind::Receipt, line.quantity, 0, &reason, &actor, at);
+        let movement = Movement::new(
+            &warehouse.id,
+            &line.sku,
+            MovementKind::Receipt,
+            line.quantity,
+            0,
+            &reason,
+            &actor,
+            at,
+        );
         if !inventory::apply(&mut tx, &movement).await? {
-            return Err(ApiError::Internal(format!("receipt into {} {} refused", warehouse.id, line.sku)));
+            return Err(ApiError::Internal(format!(
+                "receipt into {} {} refused",
+                warehouse.id, line.sku
+            )));
         }
     }
     tx.commit().await?;
-    Ok((StatusCode::CREATED, changed(&state, &warehouse.id, &skus).await?))
+    Ok((
+        StatusCode::CREATED,
+        changed(&state, &warehouse.id, &skus).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -278,14 +365,28 @@ struct Adjustment {
 }
 
 /// An adjustment of on hand with a reason (breakage, found goods, …).
-async fn adjustment(State(state): State<AppState>, caller: Caller, Body(a): Body<Adjustment>) -> ApiResult<(StatusCode, Json<Changed>)> {
-    let warehouse = managed_warehouse(&state, &caller, &a.warehouse_id, "/warehouse_id", "adjust stock of").await?;
+async fn adjustment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(a): Body<Adjustment>,
+) -> ApiResult<(StatusCode, Json<Changed>)> {
+    let warehouse = managed_warehouse(
+        &state,
+        &caller,
+        &a.warehouse_id,
+        "/warehouse_id",
+        "adjust stock of",
+    )
+    .await?;
     let mut problems = Vec::new();
     if !state.brand.catalogue.contains_key(&a.sku) {
         problems.push(FieldProblem::new("/sku", format!("unknown SKU {}", a.sku)));
     }
     if a.delta == 0 || a.delta.abs() > MAX_QUANTITY {
-        problems.push(FieldProblem::new("/delta", format!("a non-zero number of cases, at most {MAX_QUANTITY} either way")));
+        problems.push(FieldProblem::new(
+            "/delta",
+            format!("a non-zero number of cases, at most {MAX_QUANTITY} either way"),
+        ));
     }
     text(&a.reason, "/reason", "a reason", &mut problems);
     if !problems.is_empty() {
@@ -294,25 +395,42 @@ async fn adjustment(State(state): State<AppState>, caller: Caller, Body(a): Body
     let actor = caller.actor();
     let reason = a.reason.trim();
     let mut tx = state.store.begin_write().await?;
-    let movement = Movement::new(&warehouse.id, &a.sku, MovementKind::Adjustment, a.delta, 0, reason, &actor, now_ms());
+    let movement = Movement::new(
+        &warehouse.id,
+        &a.sku,
+        MovementKind::Adjustment,
+        a.delta,
+        0,
+        reason,
+        &actor,
+        now_ms(),
+    );
     if !inventory::apply(&mut tx, &movement).await? {
-        return Err(match inventory::level_of(&mut tx, &warehouse.id, &a.sku).await? {
-            None => ApiError::invalid("/sku", format!("{} holds no {}; nothing to take away", warehouse.id, a.sku)),
-            Some((on_hand, reserved)) => ApiError::invalid(
-                "/delta",
-                format!(
-                    "{} of {} would leave {} on hand, below the {reserved} reserved (on hand {on_hand}, available {}); \
-                     release or ship reserved stock first",
-                    a.delta,
-                    a.sku,
-                    on_hand + a.delta,
-                    on_hand - reserved
+        return Err(
+            match inventory::level_of(&mut tx, &warehouse.id, &a.sku).await? {
+                None => ApiError::invalid(
+                    "/sku",
+                    format!("{} holds no {}; nothing to take away", warehouse.id, a.sku),
                 ),
-            ),
-        });
+                Some((on_hand, reserved)) => ApiError::invalid(
+                    "/delta",
+                    format!(
+                        "{} of {} would leave {} on hand, below the {reserved} reserved (on hand {on_hand}, available {}); \
+                     release or ship reserved stock first",
+                        a.delta,
+                        a.sku,
+                        on_hand + a.delta,
+                        on_hand - reserved
+                    ),
+                ),
+            },
+        );
     }
     tx.commit().await?;
-    Ok((StatusCode::CREATED, changed(&state, &warehouse.id, &BTreeSet::from([a.sku])).await?))
+    Ok((
+        StatusCode::CREATED,
+        changed(&state, &warehouse.id, &BTreeSet::from([a.sku])).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -331,10 +449,27 @@ struct CountLine {
 
 /// A stock count: on hand becomes the counted figure, the difference a
 /// `count` movement (a zero one when the count matched, as a record).
-async fn count(State(state): State<AppState>, caller: Caller, Body(c): Body<Count>) -> ApiResult<(StatusCode, Json<Changed>)> {
-    let warehouse = managed_warehouse(&state, &caller, &c.warehouse_id, "/warehouse_id", "count stock of").await?;
+async fn count(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(c): Body<Count>,
+) -> ApiResult<(StatusCode, Json<Changed>)> {
+    let warehouse = managed_warehouse(
+        &state,
+        &caller,
+        &c.warehouse_id,
+        "/warehouse_id",
+        "count stock of",
+    )
+    .await?;
     let mut problems = Vec::new();
-    let skus = check_lines(&state, c.lines.iter().map(|l| (l.sku.as_str(), l.counted)), "counted", 0, &mut problems);
+    let skus = check_lines(
+        &state,
+        c.lines.iter().map(|l| (l.sku.as_str(), l.counted)),
+        "counted",
+        0,
+        &mut problems,
+    );
     if !problems.is_empty() {
         return Err(ApiError::invalid_fields(problems));
     }
@@ -347,11 +482,12 @@ async fn count(State(state): State<AppState>, caller: Caller, Body(c): Body<Coun
     for (i, line) in lines {
         // Lock the row before reading it: the difference must be taken
         // from the figure the movement lands on.
-        let (on_hand, reserved) = match inventory::lock_row(&mut tx, &warehouse.id, &line.sku).await? {
-            Some(level) => level,
-            None if line.counted == 0 => continue,
-            None => (0, 0),
-        };
+        let (on_hand, reserved) =
+            match inventory::lock_row(&mut tx, &warehouse.id, &line.sku).await? {
+                Some(level) => level,
+                None if line.counted == 0 => continue,
+                None => (0, 0),
+            };
         if line.counted < reserved {
             problems.push(FieldProblem::new(
                 format!("/lines/{i}/counted"),
@@ -363,14 +499,29 @@ async fn count(State(state): State<AppState>, caller: Caller, Body(c): Body<Coun
             continue;
         }
         let reason = format!("stock count: {on_hand} on record, {} counted", line.counted);
-        let movement = Movement::new(&warehouse.id, &line.sku, MovementKind::Count, line.counted - on_hand, 0, &reason, &actor, at);
+        let movement = Movement::new(
+            &warehouse.id,
+            &line.sku,
+            MovementKind::Count,
+            line.counted - on_hand,
+            0,
+            &reason,
+            &actor,
+            at,
+        );
         if !inventory::apply(&mut tx, &movement).await? {
-            return Err(ApiError::Internal(format!("count of {} {} refused", warehouse.id, line.sku)));
+            return Err(ApiError::Internal(format!(
+                "count of {} {} refused",
+                warehouse.id, line.sku
+            )));
         }
     }
     if !problems.is_empty() {
         return Err(ApiError::invalid_fields(problems));
     }
     tx.commit().await?;
-    Ok((StatusCode::CREATED, changed(&state, &warehouse.id, &skus).await?))
+    Ok((
+        StatusCode::CREATED,
+        changed(&state, &warehouse.id, &skus).await?,
+    ))
 }

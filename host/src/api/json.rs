@@ -49,7 +49,9 @@ where
 async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state).await.map_err(|rejection| {
         if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge { limit: MAX_BODY_BYTES }
+            ApiError::TooLarge {
+                limit: MAX_BODY_BYTES,
+            }
         } else {
             ApiError::bad_request(rejection.body_text())
         }
@@ -66,9 +68,13 @@ where
 {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer)
             .map(Params)
             .map_err(|err| ApiError::invalid(format!("?{}", err.path()), err.inner().to_string()))
@@ -129,7 +135,9 @@ mod tests {
     fn wrong_shape_names_the_field() {
         let err = parse::<Order>(br#"{"lines":[{"quantity":1},{"quantity":-3}]}"#).unwrap_err();
         match err {
-            ApiError::Unprocessable { problems, .. } => assert_eq!(problems[0].path, "/lines/1/quantity"),
+            ApiError::Unprocessable { problems, .. } => {
+                assert_eq!(problems[0].path, "/lines/1/quantity")
+            }
             other => panic!("expected 422, got {other:?}"),
         }
     }

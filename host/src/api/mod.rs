@@ -81,7 +81,9 @@ pub fn router(state: AppState) -> Router {
 
 /// Ready once migrations ran (they run before the server binds) and the
 /// database answers.
-async fn ready(State(state): State<AppState>) -> Result<Json<serde_json::Value>, (StatusCode, String)> {
+async fn ready(
+    State(state): State<AppState>,
+) -> Result<Json<serde_json::Value>, (StatusCode, String)> {
     sqlx::query("SELECT 1")
         .execute(&state.store.pool)
         .await

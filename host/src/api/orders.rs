@@ -34,11 +34,17 @@ pub fn router() -> Router<AppState> {
 /// Longest idempotency key accepted.
 const MAX_KEY_LEN: usize = 200;
 
-async fn place(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Body(request): Body<PlaceOrder>) -> ApiResult<Response> {
+async fn place(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Body(request): Body<PlaceOrder>,
+) -> ApiResult<Response> {
     let key = headers
         .get("idempotency-key")
         .ok_or_else(|| ApiError::BadRequest {
-            detail: "an order needs an Idempotency-Key header (any unique string, reused on retry)".into(),
+            detail: "an order needs an Idempotency-Key header (any unique string, reused on retry)"
+                .into(),
             path: Some("Idempotency-Key".into()),
         })?
         .to_str()
@@ -50,15 +56,25 @@ async fn place(State(state): State<AppState>, caller: Caller, headers: HeaderMap
             path: Some("Idempotency-Key".into()),
         })?
         .to_string();
-    Ok(match placement::place(&state, &caller, &key, request).await? {
-        Placed::Created(order) => (StatusCode::CREATED, [("location", format!("/v1/orders/{}", order.header.id))], Json(order)).into_response(),
-        Placed::Replayed(order) => (
-            StatusCode::CREATED,
-            [("location", format!("/v1/orders/{}", order.header.id)), ("idempotent-replayed", "true".to_string())],
-            Json(order),
-        )
-            .into_response(),
-    })
+    Ok(
+        match placement::place(&state, &caller, &key, request).await? {
+            Placed::Created(order) => (
+                StatusCode::CREATED,
+                [("location", format!("/v1/orders/{}", order.header.id))],
+                Json(order),
+            )
+                .into_response(),
+            Placed::Replayed(order) => (
+                StatusCode::CREATED,
+                [
+                    ("location", format!("/v1/orders/{}", order.header.id)),
+                    ("idempotent-replayed", "true".to_string()),
+                ],
+                Json(order),
+            )
+                .into_response(),
+        },
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,7 +98,11 @@ struct Page {
     next_cursor: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, caller: Caller, Params(query): Params<ListQuery>) -> ApiResult<Json<Page>> {
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(query): Params<ListQuery>,
+) -> ApiResult<Json<Page>> {
     let limit = page::limit(query.limit, 50, 500)?;
     let mut filter = OrderFilter {
         dealer_id: query.dealer_id,
@@ -98,65 +118,134 @@ async fn list(State(state): State<AppState>, caller: Caller, Params(query): Para
         Role::HqAdmin => {}
         Role::RegionAdmin { region } => match &filter.region {
             Some(asked) if asked != region => {
-                return Err(ApiError::forbidden(format!("a region admin of {region} may not list orders of region {asked}")));
+                return Err(ApiError::forbidden(format!(
+                    "a region admin of {region} may not list orders of region {asked}"
+                )));
             }
             _ => filter.region = Some(region.clone()),
         },
         Role::Dealer { dealer_id, .. } => match &filter.dealer_id {
             Some(asked) if asked != dealer_id => {
-                return Err(ApiError::forbidden(format!("dealer {dealer_id} may not list orders of dealer {asked}")));
+                return Err(ApiError::forbidden(format!(
+                    "dealer {dealer_id} may not list orders of dealer {asked}"
+                )));
             }
             _ => filter.dealer_id = Some(dealer_id.clone()),
         },
     }
     let mut conn = state.store.pool.acquire().await?;
     let mut orders = orders::list(&mut conn, &filter).await?;
-    let next_cursor = page::cut(&mut orders, limit, |o| page::time_cursor(o.placed_at, &o.id));
-    Ok(Json(Page { orders, next_cursor }))
+    let next_cursor = page::cut(&mut orders, limit, |o| {
+        page::time_cursor(o.placed_at, &o.id)
+    });
+    Ok(Json(Page {
+        orders,
+        next_cursor,
+    }))
 }
 
-async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<orders::OrderView>> {
+async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<orders::OrderView>> {
     let mut conn = state.store.pool.acquire().await?;
     lifecycle::visible_order(&mut conn, &caller, &id).await?;
-    let view = orders::view(&mut conn, &id).await?.ok_or_else(|| ApiError::not_found("order", id))?;
+    let view = orders::view(&mut conn, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order", id))?;
     Ok(Json(view))
 }
 
 /// The decision that placed the order, with its trace and the exact input
 /// the plugins saw.
-async fn decision(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<serde_json::Value>> {
+async fn decision(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
     let mut conn = state.store.pool.acquire().await?;
     lifecycle::visible_order(&mut conn, &caller, &id).await?;
-    let (decision, context) = orders::decision(&mut conn, &id).await?.ok_or_else(|| ApiError::not_found("order", id))?;
-    Ok(Json(serde_json::json!({ "decision": decision, "input": context })))
+    let (decision, context) = orders::decision(&mut conn, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order", id))?;
+    Ok(Json(
+        serde_json::json!({ "decision": decision, "input": context }),
+    ))
 }
 
-async fn step(state: AppState, caller: Caller, id: String, action: OrderAction, note: OptionalBody<Note>) -> ApiResult<Json<orders::OrderView>> {
+async fn step(
+    state: AppState,
+    caller: Caller,
+    id: String,
+    action: OrderAction,
+    note: OptionalBody<Note>,
+) -> ApiResult<Json<orders::OrderView>> {
     let note = note.0.map(|n| n.note).unwrap_or_default();
-    Ok(Json(lifecycle::transition(&state, &caller, &id, action, &note).await?))
+    Ok(Json(
+        lifecycle::transition(&state, &caller, &id, action, &note).await?,
+    ))
 }
 
-async fn approve(State(s): State<AppState>, c: Caller, Path(id): Path<String>, note: OptionalBody<Note>) -> ApiResult<Json<orders::OrderView>> {
+async fn approve(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    note: OptionalBody<Note>,
+) -> ApiResult<Json<orders::OrderView>> {
     step(s, c, id, OrderAction::Approve, note).await
 }
-async fn reject(State(s): State<AppState>, c: Caller, Path(id): Path<String>, note: OptionalBody<Note>) -> ApiResult<Json<orders::OrderView>> {
+async fn reject(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    note: OptionalBody<Note>,
+) -> ApiResult<Json<orders::OrderView>> {
     step(s, c, id, OrderAction::Reject, note).await
 }
-async fn allocate(State(s): State<AppState>, c: Caller, Path(id): Path<String>, note: OptionalBody<Note>) -> ApiResult<Json<orders::OrderView>> {
+async fn allocate(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    note: OptionalBody<Note>,
+) -> ApiResult<Json<orders::OrderView>> {
     step(s, c, id, OrderAction::Allocate, note).await
 }
-async fn cancel(State(s): State<AppState>, c: Caller, Path(id): Path<String>, note: OptionalBody<Note>) -> ApiResult<Json<orders::OrderView>> {
+async fn cancel(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    note: OptionalBody<Note>,
+) -> ApiResult<Json<orders::OrderView>> {
     step(s, c, id, OrderAction::Cancel, note).await
 }
-async fn confirm_receipt(State(s): State<AppState>, c: Caller, Path(id): Path<String>, note: OptionalBody<Note>) -> ApiResult<Json<orders::OrderView>> {
+async fn confirm_receipt(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    note: OptionalBody<Note>,
+) -> ApiResult<Json<orders::OrderView>> {
     step(s, c, id, OrderAction::ConfirmReceipt, note).await
 }
-async fn complete(State(s): State<AppState>, c: Caller, Path(id): Path<String>, note: OptionalBody<Note>) -> ApiResult<Json<orders::OrderView>> {
+async fn complete(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    note: OptionalBody<Note>,
+) -> ApiResult<Json<orders::OrderView>> {
     step(s, c, id, OrderAction::Complete, note).await
 }
 
-async fn ship(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Body(request): Body<ShipRequest>) -> ApiResult<(StatusCode, Json<orders::OrderView>)> {
-    Ok((StatusCode::CREATED, Json(lifecycle::ship(&state, &caller, &id, request).await?)))
+async fn ship(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(request): Body<ShipRequest>,
+) -> ApiResult<(StatusCode, Json<orders::OrderView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(lifecycle::ship(&state, &caller, &id, request).await?),
+    ))
 }
 
 async fn track(
@@ -165,5 +254,8 @@ async fn track(
     Path((id, shipment)): Path<(String, String)>,
     Body(event): Body<TrackingEvent>,
 ) -> ApiResult<(StatusCode, Json<orders::OrderView>)> {
-    Ok((StatusCode::CREATED, Json(lifecycle::track(&state, &caller, &id, &shipment, event).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(lifecycle::track(&state, &caller, &id, &shipment, event).await?),
+    ))
 }

@@ -48,7 +48,10 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_bad_ones_are_named() {
         let cursor = time_cursor(1700, "ORD-01.x");
-        assert_eq!(decode_time_cursor(Some(&cursor)).unwrap(), Some((1700, "ORD-01.x".to_string())));
+        assert_eq!(
+            decode_time_cursor(Some(&cursor)).unwrap(),
+            Some((1700, "ORD-01.x".to_string()))
+        );
         assert!(decode_time_cursor(Some("nonsense")).is_err());
         assert!(limit(Some(0), 50, 500).is_err());
         let mut items = vec![1, 2, 3];

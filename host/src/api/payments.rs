@@ -19,7 +19,10 @@ use crate::store::payments::{CreditView, PaymentView};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/orders/{id}/payments", post(pay_order).get(order_payments))
-        .route("/dealers/{id}/payments", post(pay_dealer).get(dealer_payments))
+        .route(
+            "/dealers/{id}/payments",
+            post(pay_dealer).get(dealer_payments),
+        )
         .route("/dealers/{id}/credit", get(credit))
 }
 
@@ -46,7 +49,12 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
 fn created(recorded: Recorded) -> Response {
     match recorded {
         Recorded::Created(payment) => (StatusCode::CREATED, Json(payment)).into_response(),
-        Recorded::Replayed(payment) => (StatusCode::CREATED, [("idempotent-replayed", "true")], Json(payment)).into_response(),
+        Recorded::Replayed(payment) => (
+            StatusCode::CREATED,
+            [("idempotent-replayed", "true")],
+            Json(payment),
+        )
+            .into_response(),
     }
 }
 
@@ -58,7 +66,9 @@ async fn pay_order(
     Body(request): Body<PaymentRequest>,
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
-    Ok(created(payments::pay_order(&state, &caller, &id, key.as_deref(), request).await?))
+    Ok(created(
+        payments::pay_order(&state, &caller, &id, key.as_deref(), request).await?,
+    ))
 }
 
 async fn pay_dealer(
@@ -69,14 +79,24 @@ async fn pay_dealer(
     Body(request): Body<PaymentRequest>,
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
-    Ok(created(payments::pay_dealer(&state, &caller, &id, key.as_deref(), request).await?))
+    Ok(created(
+        payments::pay_dealer(&state, &caller, &id, key.as_deref(), request).await?,
+    ))
 }
 
-async fn order_payments(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<OrderPayments>> {
+async fn order_payments(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<OrderPayments>> {
     Ok(Json(payments::order_payments(&state, &caller, &id).await?))
 }
 
-async fn credit(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<CreditView>> {
+async fn credit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CreditView>> {
     Ok(Json(payments::credit(&state, &caller, &id).await?))
 }
 
@@ -104,7 +124,16 @@ async fn dealer_payments(
 ) -> ApiResult<Json<Ledger>> {
     let limit = page::limit(query.limit, 100, 500)?;
     let before = page::decode_time_cursor(query.cursor.as_deref())?;
-    let (credit, payments, more) = payments::dealer_payments(&state, &caller, &id, before, limit).await?;
-    let next_cursor = if more { payments.last().map(|p| page::time_cursor(p.at, &p.id)) } else { None };
-    Ok(Json(Ledger { credit, payments, next_cursor }))
+    let (credit, payments, more) =
+        payments::dealer_payments(&state, &caller, &id, before, limit).await?;
+    let next_cursor = if more {
+        payments.last().map(|p| page::time_cursor(p.at, &p.id))
+    } else {
+        None
+    };
+    Ok(Json(Ledger {
+        credit,
+        payments,
+        next_cursor,
+    }))
 }

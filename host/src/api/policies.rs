@@ -27,15 +27,26 @@ struct SlotView {
     health: Option<PluginHealth>,
 }
 
-async fn region_plugins(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Vec<SlotView>>> {
+async fn region_plugins(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<SlotView>>> {
     caller.require_region_view(&id)?;
-    let region = state.policies.regions.get(&id).ok_or_else(|| ApiError::not_found("region", id))?;
+    let region = state
+        .policies
+        .regions
+        .get(&id)
+        .ok_or_else(|| ApiError::not_found("region", id))?;
     let health = state.policies.breaker.snapshot();
     let view = |slot: &Slot| SlotView {
         slot: slot.name.clone(),
         plugin: slot.plugin.identity().clone(),
         config: serde_json::from_str(&slot.config_json).unwrap_or(serde_json::Value::Null),
-        health: health.iter().find(|h| h.plugin.hash == slot.plugin.identity().hash).cloned(),
+        health: health
+            .iter()
+            .find(|h| h.plugin.hash == slot.plugin.identity().hash)
+            .cloned(),
     };
     let mut slots = vec![view(&region.anti_diversion), view(&region.pricing)];
     slots.extend(region.promotions.iter().map(view));
@@ -43,7 +54,10 @@ async fn region_plugins(State(state): State<AppState>, caller: Caller, Path(id):
     Ok(Json(slots))
 }
 
-async fn health(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<PluginHealth>>> {
+async fn health(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<PluginHealth>>> {
     caller.require_hq("see every plugin's health")?;
     Ok(Json(state.policies.breaker.snapshot()))
 }

@@ -32,7 +32,11 @@ struct Issued {
     role: Role,
 }
 
-async fn issue(State(state): State<AppState>, caller: Caller, Body(request): Body<IssueToken>) -> ApiResult<(StatusCode, Json<Issued>)> {
+async fn issue(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(request): Body<IssueToken>,
+) -> ApiResult<(StatusCode, Json<Issued>)> {
     caller.require_hq("issue API tokens")?;
     if request.name.trim().is_empty() {
         return Err(ApiError::invalid("/name", "must not be empty"));
@@ -41,15 +45,23 @@ async fn issue(State(state): State<AppState>, caller: Caller, Body(request): Bod
         ("hq_admin", None, None) => Role::HqAdmin,
         ("region_admin", Some(region), None) => {
             if !state.brand.regions.contains_key(&region) {
-                return Err(ApiError::invalid("/region", format!("unknown region {region}")));
+                return Err(ApiError::invalid(
+                    "/region",
+                    format!("unknown region {region}"),
+                ));
             }
             Role::RegionAdmin { region }
         }
         ("dealer", None, Some(dealer_id)) => {
             let dealer = dealers::get(&state.store.pool, &dealer_id)
                 .await?
-                .ok_or_else(|| ApiError::invalid("/dealer_id", format!("unknown dealer {dealer_id}")))?;
-            Role::Dealer { dealer_id, region: dealer.dealer.region }
+                .ok_or_else(|| {
+                    ApiError::invalid("/dealer_id", format!("unknown dealer {dealer_id}"))
+                })?;
+            Role::Dealer {
+                dealer_id,
+                region: dealer.dealer.region,
+            }
         }
         ("hq_admin" | "region_admin" | "dealer", ..) => {
             return Err(ApiError::invalid(
@@ -57,10 +69,22 @@ async fn issue(State(state): State<AppState>, caller: Caller, Body(request): Bod
                 "hq_admin takes neither region nor dealer_id; region_admin takes region; dealer takes dealer_id",
             ));
         }
-        (other, ..) => return Err(ApiError::invalid("/role", format!("unknown role {other}; use hq_admin, region_admin or dealer"))),
+        (other, ..) => {
+            return Err(ApiError::invalid(
+                "/role",
+                format!("unknown role {other}; use hq_admin, region_admin or dealer"),
+            ));
+        }
     };
     let token = format!("chk_{}", uuid::Uuid::new_v4().simple());
     let mut conn = state.store.pool.acquire().await?;
     tokens::insert(&mut conn, &hash_token(&token), request.name.trim(), &role).await?;
-    Ok((StatusCode::CREATED, Json(Issued { token, name: request.name.trim().to_string(), role })))
+    Ok((
+        StatusCode::CREATED,
+        Json(Issued {
+            token,
+            name: request.name.trim().to_string(),
+            role,
+        }),
+    ))
 }

@@ -9,13 +9,15 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::inventory::region_scope;
-use super::json::Params;
 use super::json::OptionalBody;
+use super::json::Params;
 use super::page;
 use super::{ApiResult, AppState, Body, Caller};
 use crate::service::lifecycle::Note;
 use crate::service::transfers::{self, PlanTransfer};
-use crate::store::transfers::{self as store, TransferAction, TransferFilter, TransferStatus, TransferView};
+use crate::store::transfers::{
+    self as store, TransferAction, TransferFilter, TransferStatus, TransferView,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -27,9 +29,17 @@ pub fn router() -> Router<AppState> {
         .route("/transfers/{id}/cancel", post(cancel))
 }
 
-async fn plan(State(state): State<AppState>, caller: Caller, Body(request): Body<PlanTransfer>) -> ApiResult<(StatusCode, [(&'static str, String); 1], Json<TransferView>)> {
+async fn plan(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(request): Body<PlanTransfer>,
+) -> ApiResult<(StatusCode, [(&'static str, String); 1], Json<TransferView>)> {
     let transfer = transfers::plan(&state, &caller, request).await?;
-    Ok((StatusCode::CREATED, [("location", format!("/v1/transfers/{}", transfer.id))], Json(transfer)))
+    Ok((
+        StatusCode::CREATED,
+        [("location", format!("/v1/transfers/{}", transfer.id))],
+        Json(transfer),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,7 +58,11 @@ struct Page {
     next_cursor: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, caller: Caller, Params(q): Params<ListQuery>) -> ApiResult<Json<Page>> {
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<ListQuery>,
+) -> ApiResult<Json<Page>> {
     let limit = page::limit(q.limit, 50, 500)?;
     let region = region_scope(&caller, q.region, "transfers")?;
     let mut conn = state.store.pool.acquire().await?;
@@ -60,27 +74,62 @@ async fn list(State(state): State<AppState>, caller: Caller, Params(q): Params<L
     };
     let mut transfers = store::list(&mut conn, &filter).await?;
     let next_cursor = page::cut(&mut transfers, limit, |t| t.id.clone());
-    Ok(Json(Page { transfers, next_cursor }))
+    Ok(Json(Page {
+        transfers,
+        next_cursor,
+    }))
 }
 
-async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<TransferView>> {
+async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TransferView>> {
     Ok(Json(transfers::show(&state, &caller, &id).await?))
 }
 
-async fn step(state: AppState, caller: Caller, id: String, action: TransferAction, note: OptionalBody<Note>) -> ApiResult<Json<TransferView>> {
+async fn step(
+    state: AppState,
+    caller: Caller,
+    id: String,
+    action: TransferAction,
+    note: OptionalBody<Note>,
+) -> ApiResult<Json<TransferView>> {
     let note = note.0.map(|n| n.note).unwrap_or_default();
-    Ok(Json(transfers::act(&state, &caller, &id, action, &note).await?))
+    Ok(Json(
+        transfers::act(&state, &caller, &id, action, &note).await?,
+    ))
 }
 
-async fn approve(State(s): State<AppState>, c: Caller, Path(id): Path<String>, note: OptionalBody<Note>) -> ApiResult<Json<TransferView>> {
+async fn approve(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    note: OptionalBody<Note>,
+) -> ApiResult<Json<TransferView>> {
     step(s, c, id, TransferAction::Approve, note).await
 }
-async fn ship(State(s): State<AppState>, c: Caller, Path(id): Path<String>, note: OptionalBody<Note>) -> ApiResult<Json<TransferView>> {
+async fn ship(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    note: OptionalBody<Note>,
+) -> ApiResult<Json<TransferView>> {
     step(s, c, id, TransferAction::Ship, note).await
 }
-async fn receive(State(s): State<AppState>, c: Caller, Path(id): Path<String>, note: OptionalBody<Note>) -> ApiResult<Json<TransferView>> {
+async fn receive(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    note: OptionalBody<Note>,
+) -> ApiResult<Json<TransferView>> {
     step(s, c, id, TransferAction::Receive, note).await
 }
-async fn cancel(State(s): State<AppState>, c: Caller, Path(id): Path<String>, note: OptionalBody<Note>) -> ApiResult<Json<TransferView>> {
+async fn cancel(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    note: OptionalBody<Note>,
+) -> ApiResult<Json<TransferView>> {
     step(s, c, id, TransferAction::Cancel, note).await
 }

@@ -37,8 +37,11 @@ enum Command {
 pub fn main() -> ExitCode {
     // Logs go to stderr as text, or as one JSON object per line with
     // CHANHOST_LOG_FORMAT=json; RUST_LOG picks what is logged.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
-    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if std::env::var("CHANHOST_LOG_FORMAT").is_ok_and(|format| format == "json") {
         logs.json().init();
     } else {

@@ -79,16 +79,25 @@ impl TryFrom<RawAlertThresholds> for AlertThresholds {
             scan_interval_ms: raw.scan_interval_ms.unwrap_or(d.scan_interval_ms),
         };
         if t.safety_stock_bp > 10_000 {
-            return Err(format!("alerts.safety_stock_bp {} is above 10000 (100%)", t.safety_stock_bp));
+            return Err(format!(
+                "alerts.safety_stock_bp {} is above 10000 (100%)",
+                t.safety_stock_bp
+            ));
         }
         if t.shortfall_transfer_bp > 10_000 {
-            return Err(format!("alerts.shortfall_transfer_bp {} is above 10000 (100%)", t.shortfall_transfer_bp));
+            return Err(format!(
+                "alerts.shortfall_transfer_bp {} is above 10000 (100%)",
+                t.shortfall_transfer_bp
+            ));
         }
         if t.slow_moving_days == 0 {
             return Err("alerts.slow_moving_days must be at least 1".into());
         }
         if t.scan_interval_ms < 1_000 {
-            return Err(format!("alerts.scan_interval_ms {} is below 1000 (one second)", t.scan_interval_ms));
+            return Err(format!(
+                "alerts.scan_interval_ms {} is below 1000 (one second)",
+                t.scan_interval_ms
+            ));
         }
         Ok(t)
     }
@@ -192,7 +201,9 @@ mod tests {
     }
 
     fn parse(text: &str) -> Result<AlertThresholds, String> {
-        toml::from_str::<Doc>(text).map(|d| d.alerts).map_err(|e| e.to_string())
+        toml::from_str::<Doc>(text)
+            .map(|d| d.alerts)
+            .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -205,8 +216,16 @@ mod tests {
 
     #[test]
     fn alerts_refuse_unknown_keys_and_impossible_shares() {
-        assert!(parse("[alerts]\nsafety_stock = 3000").unwrap_err().contains("safety_stock"));
-        assert!(parse("[alerts]\nshortfall_transfer_bp = 12000").unwrap_err().contains("10000"));
+        assert!(
+            parse("[alerts]\nsafety_stock = 3000")
+                .unwrap_err()
+                .contains("safety_stock")
+        );
+        assert!(
+            parse("[alerts]\nshortfall_transfer_bp = 12000")
+                .unwrap_err()
+                .contains("10000")
+        );
         assert!(parse("[alerts]\nscan_interval_ms = 10").is_err());
     }
 }

@@ -88,7 +88,11 @@ impl OrderStatus {
 
     /// Where `action` leads from here, or the actions allowed instead.
     /// `fully_shipped` says whether a shipment leaves nothing unshipped.
-    pub fn after(self, action: OrderAction, fully_shipped: bool) -> Result<OrderStatus, &'static [OrderAction]> {
+    pub fn after(
+        self,
+        action: OrderAction,
+        fully_shipped: bool,
+    ) -> Result<OrderStatus, &'static [OrderAction]> {
         if !self.allowed().contains(&action) {
             return Err(self.allowed());
         }
@@ -111,7 +115,10 @@ impl OrderStatus {
     pub fn holds_reservations(self) -> bool {
         matches!(
             self,
-            OrderStatus::PendingReview | OrderStatus::Approved | OrderStatus::Allocated | OrderStatus::PartiallyShipped
+            OrderStatus::PendingReview
+                | OrderStatus::Approved
+                | OrderStatus::Allocated
+                | OrderStatus::PartiallyShipped
         )
     }
 }
@@ -140,7 +147,10 @@ mod tests {
 
     #[test]
     fn shipped_orders_cannot_be_cancelled_and_say_what_they_allow() {
-        assert_eq!(Shipped.after(Cancel, false), Err(&[Track, ConfirmReceipt][..]));
+        assert_eq!(
+            Shipped.after(Cancel, false),
+            Err(&[Track, ConfirmReceipt][..])
+        );
         assert_eq!(Completed.after(Approve, false), Err(&[][..]));
     }
 

@@ -4,8 +4,8 @@ pub mod catalogue;
 pub mod lifecycle;
 pub mod order;
 
-pub use lifecycle::{OrderAction, OrderStatus};
 pub use catalogue::{Product, Warehouse, WarehouseLevel};
+pub use lifecycle::{OrderAction, OrderStatus};
 pub use order::{CustomerClass, Dealer, DealerTier, Order, OrderLine, OrderType, Urgency};
 
 /// Integer minor units of money (fen). Never a float.

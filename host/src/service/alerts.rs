@@ -72,7 +72,9 @@ impl AlertSettings {
 
     /// Available below the safety share of a (positive) target.
     pub fn below_safety(&self, available: i64, target: i64) -> bool {
-        target > 0 && i128::from(available) * 10_000 < i128::from(target) * i128::from(self.safety_stock_bp)
+        target > 0
+            && i128::from(available) * 10_000
+                < i128::from(target) * i128::from(self.safety_stock_bp)
     }
 
     /// More days of cover than the limit; stock with no demand at all is
@@ -149,10 +151,19 @@ pub async fn scan(state: &AppState) -> StoreResult<ScanSummary> {
     // follow are each guarded by the database (unique open alert, claimed
     // transfer link), so a concurrent scan elsewhere cannot double them.
     let mut conn = state.store.pool.acquire().await?;
-    let rows = inventory::stock(&mut conn, &StockFilter { level: Some("region"), ..StockFilter::default() }).await?;
+    let rows = inventory::stock(
+        &mut conn,
+        &StockFilter {
+            level: Some("region"),
+            ..StockFilter::default()
+        },
+    )
+    .await?;
     let mut pairs: BTreeMap<(String, String), Pair> = BTreeMap::new();
     for row in &rows {
-        let pair = pairs.entry((row.region.clone(), row.sku.clone())).or_default();
+        let pair = pairs
+            .entry((row.region.clone(), row.sku.clone()))
+            .or_default();
         pair.available += row.available();
         pair.target += row.target;
         pair.baseline_demand += row.daily_demand;
@@ -175,9 +186,13 @@ pub async fn scan(state: &AppState) -> StoreResult<ScanSummary> {
             .collect()
     };
     let open = alerts::open(&mut conn).await?;
-    let open_keys: HashMap<&str, &alerts::AlertView> = open.iter().map(|a| (a.dedupe_key.as_str(), a)).collect();
+    let open_keys: HashMap<&str, &alerts::AlertView> =
+        open.iter().map(|a| (a.dedupe_key.as_str(), a)).collect();
     let mut transfers_under_way: BTreeSet<(String, String)> =
-        transfers::open_destinations(&mut conn).await?.into_iter().collect();
+        transfers::open_destinations(&mut conn)
+            .await?
+            .into_iter()
+            .collect();
     let since = alerts::last_scan_started(&mut conn)
         .await?
         .map(|last| last - SIGNAL_OVERLAP_MS)
@@ -189,7 +204,11 @@ pub async fn scan(state: &AppState) -> StoreResult<ScanSummary> {
     let mut wanted: Vec<NewAlert> = Vec::new();
     for ((region, sku), pair) in &pairs {
         let demand = if full_history.contains(region) {
-            ordered.get(&(region.clone(), sku.clone())).copied().unwrap_or(0) as f64 / DEMAND_WINDOW_DAYS as f64
+            ordered
+                .get(&(region.clone(), sku.clone()))
+                .copied()
+                .unwrap_or(0) as f64
+                / DEMAND_WINDOW_DAYS as f64
         } else {
             pair.baseline_demand as f64
         };
@@ -226,7 +245,10 @@ pub async fn scan(state: &AppState) -> StoreResult<ScanSummary> {
             let cover = cover.map_or("no demand".to_string(), |d| format!("{d:.0} days of cover"));
             raise(
                 AlertKind::SlowMoving,
-                format!("{region} {sku}: {} available is {cover} (limit {} days)", pair.available, settings.slow_moving_days),
+                format!(
+                    "{region} {sku}: {} available is {cover} (limit {} days)",
+                    pair.available, settings.slow_moving_days
+                ),
             );
         }
         if settings.needs_transfer(pair.available, pair.target) {
@@ -241,25 +263,47 @@ pub async fn scan(state: &AppState) -> StoreResult<ScanSummary> {
             );
         }
     }
-    let wanted_keys: BTreeSet<String> = wanted.iter().map(|a| a.kind.dedupe_key(&a.region, &a.sku)).collect();
+    let wanted_keys: BTreeSet<String> = wanted
+        .iter()
+        .map(|a| a.kind.dedupe_key(&a.region, &a.sku))
+        .collect();
     let production = production_alerts(&signalled, &mut summary);
 
     let mut tx = state.store.begin_write().await?;
     let at = now_ms();
-    for alert in open.iter().filter(|a| a.kind != AlertKind::Production && !wanted_keys.contains(&a.dedupe_key)) {
-        if alerts::resolve(&mut tx, &alert.id, "system (alert scan)", "condition cleared", at).await? {
+    for alert in open
+        .iter()
+        .filter(|a| a.kind != AlertKind::Production && !wanted_keys.contains(&a.dedupe_key))
+    {
+        if alerts::resolve(
+            &mut tx,
+            &alert.id,
+            "system (alert scan)",
+            "condition cleared",
+            at,
+        )
+        .await?
+        {
             summary.resolved += 1;
         }
     }
     // Surplus per regional warehouse, spent as transfers are drafted.
     let mut surplus: HashMap<(String, String), i64> = rows
         .iter()
-        .map(|r| ((r.warehouse_id.clone(), r.sku.clone()), r.available() - r.target))
+        .map(|r| {
+            (
+                (r.warehouse_id.clone(), r.sku.clone()),
+                r.available() - r.target,
+            )
+        })
         .collect();
     for alert in wanted.iter().chain(production.iter()) {
         let key = alert.kind.dedupe_key(&alert.region, &alert.sku);
         let alert_id = match open_keys.get(key.as_str()) {
-            Some(existing) if existing.kind == AlertKind::ShortfallTransfer && existing.transfer_id.is_none() => {
+            Some(existing)
+                if existing.kind == AlertKind::ShortfallTransfer
+                    && existing.transfer_id.is_none() =>
+            {
                 existing.id.clone()
             }
             Some(_) => continue,
@@ -277,7 +321,15 @@ pub async fn scan(state: &AppState) -> StoreResult<ScanSummary> {
             continue;
         }
         let pair = &pairs[&(alert.region.clone(), alert.sku.clone())];
-        let Some((source, quantity)) = pick_source(state, &rows, &pairs, &surplus, &alert.region, &alert.sku, pair) else {
+        let Some((source, quantity)) = pick_source(
+            state,
+            &rows,
+            &pairs,
+            &surplus,
+            &alert.region,
+            &alert.sku,
+            pair,
+        ) else {
             continue;
         };
         let Some(destination) = largest_shortfall(&rows, &alert.region, &alert.sku) else {
@@ -287,9 +339,15 @@ pub async fn scan(state: &AppState) -> StoreResult<ScanSummary> {
             &state.brand,
             &warehouse_view(source),
             &warehouse_view(destination),
-            vec![TransferLine { sku: alert.sku.clone(), quantity }],
+            vec![TransferLine {
+                sku: alert.sku.clone(),
+                quantity,
+            }],
             TransferStatus::Draft,
-            format!("drafted by the alert scan for alert {alert_id}: {}", alert.message),
+            format!(
+                "drafted by the alert scan for alert {alert_id}: {}",
+                alert.message
+            ),
             "system (alert scan)".to_string(),
             at,
         );
@@ -298,7 +356,9 @@ pub async fn scan(state: &AppState) -> StoreResult<ScanSummary> {
             continue;
         }
         transfers::insert(&mut tx, &transfer).await?;
-        *surplus.entry((source.warehouse_id.clone(), alert.sku.clone())).or_default() -= quantity;
+        *surplus
+            .entry((source.warehouse_id.clone(), alert.sku.clone()))
+            .or_default() -= quantity;
         transfers_under_way.insert((alert.region.clone(), alert.sku.clone()));
         summary.transfers_drafted.push(transfer.id);
     }
@@ -309,7 +369,13 @@ pub async fn scan(state: &AppState) -> StoreResult<ScanSummary> {
         counts.insert(kind.name(), n as usize);
     }
     summary.open = counts;
-    alerts::record_scan(&mut tx, started_at, summary.finished_at, &serde_json::to_value(&summary).unwrap_or_default()).await?;
+    alerts::record_scan(
+        &mut tx,
+        started_at,
+        summary.finished_at,
+        &serde_json::to_value(&summary).unwrap_or_default(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(summary)
 }
@@ -333,11 +399,18 @@ fn pick_source<'a>(
         .filter_map(|r| {
             let rank = neighbours.iter().position(|n| *n == r.region)?;
             let theirs = pairs.get(&(r.region.clone(), sku.to_string()))?;
-            let spare = surplus.get(&(r.warehouse_id.clone(), sku.to_string())).copied().unwrap_or(0);
+            let spare = surplus
+                .get(&(r.warehouse_id.clone(), sku.to_string()))
+                .copied()
+                .unwrap_or(0);
             (theirs.available >= theirs.target && spare > 0).then_some((r, rank, spare))
         })
         // Largest surplus; among equals the nearer neighbour, then the id.
-        .max_by(|a, b| a.2.cmp(&b.2).then(b.1.cmp(&a.1)).then(b.0.warehouse_id.cmp(&a.0.warehouse_id)))
+        .max_by(|a, b| {
+            a.2.cmp(&b.2)
+                .then(b.1.cmp(&a.1))
+                .then(b.0.warehouse_id.cmp(&a.0.warehouse_id))
+        })
         .map(|(r, _, spare)| (r, need.min(spare)))
         .filter(|(_, q)| *q > 0)
 }
@@ -347,7 +420,11 @@ fn pick_source<'a>(
 fn largest_shortfall<'a>(rows: &'a [StockRow], region: &str, sku: &str) -> Option<&'a StockRow> {
     rows.iter()
         .filter(|r| r.region == region && r.sku == sku)
-        .max_by(|a, b| (a.target - a.available()).cmp(&(b.target - b.available())).then(b.warehouse_id.cmp(&a.warehouse_id)))
+        .max_by(|a, b| {
+            (a.target - a.available())
+                .cmp(&(b.target - b.available()))
+                .then(b.warehouse_id.cmp(&a.warehouse_id))
+        })
 }
 
 fn warehouse_view(row: &StockRow) -> WarehouseView {
@@ -374,13 +451,24 @@ fn production_alerts(signalled: &[(String, String)], summary: &mut ScanSummary) 
     let mut by_pair: BTreeMap<(String, String), Demand> = BTreeMap::new();
     for (order_id, decision) in signalled {
         let Ok(decision) = serde_json::from_str::<Decision>(decision) else {
-            tracing::warn!(order_id, "alert scan: unreadable decision; production signals skipped");
+            tracing::warn!(
+                order_id,
+                "alert scan: unreadable decision; production signals skipped"
+            );
             continue;
         };
         let signals = decision.sourcing.map(|s| s.signals).unwrap_or_default();
         let mut counted = false;
         for signal in signals {
-            if let Signal::ProductionAlert { sku, region, shortfall, demand, available, suggested_lead_days } = signal {
+            if let Signal::ProductionAlert {
+                sku,
+                region,
+                shortfall,
+                demand,
+                available,
+                suggested_lead_days,
+            } = signal
+            {
                 let d = by_pair.entry((region, sku)).or_default();
                 d.shortfall += u64::from(shortfall);
                 d.demand += u64::from(demand);
@@ -429,7 +517,9 @@ pub fn spawn_scanner(state: AppState) {
                     drafted = s.transfers_drafted.len(),
                     "alert scan"
                 ),
-                Err(err) => tracing::error!(error = %err, "alert scan failed; retrying at the next interval"),
+                Err(err) => {
+                    tracing::error!(error = %err, "alert scan failed; retrying at the next interval")
+                }
             }
         }
     });
@@ -467,7 +557,10 @@ mod tests {
         assert_eq!(days_of_cover(10, 0.0), None);
         assert_eq!(days_of_cover(-5, 1.0), Some(0.0));
         let s = reference();
-        assert!(!s.slow_moving(120, days_of_cover(120, 2.0)), "exactly 60 days is not above 60");
+        assert!(
+            !s.slow_moving(120, days_of_cover(120, 2.0)),
+            "exactly 60 days is not above 60"
+        );
         assert!(s.slow_moving(122, days_of_cover(122, 2.0)));
         assert!(s.slow_moving(1, None), "stock nobody orders is slow-moving");
         assert!(!s.slow_moving(0, None));
@@ -490,7 +583,10 @@ mod tests {
             (order.to_string(), decision.to_string())
         };
         let mut summary = ScanSummary::default();
-        let alerts = production_alerts(&[decision("A", 50, 14), decision("B", 30, 21)], &mut summary);
+        let alerts = production_alerts(
+            &[decision("A", 50, 14), decision("B", 30, 21)],
+            &mut summary,
+        );
         assert_eq!(alerts.len(), 1);
         assert_eq!(alerts[0].details["quantity"], 80);
         assert_eq!(alerts[0].details["suggested_lead_days"], 21);

@@ -17,7 +17,10 @@ use sqlx::AnyConnection;
 use crate::api::{ApiError, ApiResult, AppState, Caller, FieldProblem, Role};
 use crate::domain::{Fen, OrderStatus};
 use crate::service::lifecycle;
-use crate::store::claims::{self, CLAIMABLE, ClaimFilter, ClaimKind, ClaimLine, ClaimStatus, ClaimView, Decision, Resolution};
+use crate::store::claims::{
+    self, CLAIMABLE, ClaimFilter, ClaimKind, ClaimLine, ClaimStatus, ClaimView, Decision,
+    Resolution,
+};
 use crate::store::inventory::{self, Movement, MovementKind};
 use crate::store::orders::{self, OrderHeader};
 use crate::store::payments::{self, NewPayment, PaymentMethod};
@@ -92,15 +95,23 @@ fn validate_open(request: &OpenClaim) -> Result<ValidClaim, Vec<FieldProblem>> {
     if description.is_empty() {
         problems.push(FieldProblem::new("/description", "say what is wrong"));
     } else if description.chars().count() > MAX_DESCRIPTION_LEN {
-        problems.push(FieldProblem::new("/description", format!("at most {MAX_DESCRIPTION_LEN} characters")));
+        problems.push(FieldProblem::new(
+            "/description",
+            format!("at most {MAX_DESCRIPTION_LEN} characters"),
+        ));
     }
     if request.photos.len() > MAX_PHOTOS {
-        problems.push(FieldProblem::new("/photos", format!("at most {MAX_PHOTOS} photos")));
+        problems.push(FieldProblem::new(
+            "/photos",
+            format!("at most {MAX_PHOTOS} photos"),
+        ));
     }
     let mut photos = Vec::new();
     for (i, photo) in request.photos.iter().enumerate().take(MAX_PHOTOS) {
         let photo = photo.trim();
-        let scheme_ok = PHOTO_SCHEMES.iter().any(|s| photo.len() > s.len() && photo.starts_with(s));
+        let scheme_ok = PHOTO_SCHEMES
+            .iter()
+            .any(|s| photo.len() > s.len() && photo.starts_with(s));
         if !scheme_ok || photo.chars().any(char::is_whitespace) || photo.len() > MAX_PHOTO_REF_LEN {
             problems.push(FieldProblem::new(
                 format!("/photos/{i}"),
@@ -111,24 +122,47 @@ fn validate_open(request: &OpenClaim) -> Result<ValidClaim, Vec<FieldProblem>> {
         }
     }
     if request.lines.is_empty() {
-        problems.push(FieldProblem::new("/lines", "name the SKUs and cases claimed"));
+        problems.push(FieldProblem::new(
+            "/lines",
+            "name the SKUs and cases claimed",
+        ));
     } else if request.lines.len() > MAX_CLAIM_LINES {
-        problems.push(FieldProblem::new("/lines", format!("at most {MAX_CLAIM_LINES} lines")));
+        problems.push(FieldProblem::new(
+            "/lines",
+            format!("at most {MAX_CLAIM_LINES} lines"),
+        ));
     }
     let mut seen = BTreeSet::new();
     let mut lines = Vec::new();
     for (i, line) in request.lines.iter().enumerate() {
         let sku = line.sku.trim();
         if !seen.insert(sku) {
-            problems.push(FieldProblem::new(format!("/lines/{i}/sku"), format!("{sku} appears twice")));
+            problems.push(FieldProblem::new(
+                format!("/lines/{i}/sku"),
+                format!("{sku} appears twice"),
+            ));
         }
         if line.quantity <= 0 || line.quantity > u32::MAX as i64 {
-            problems.push(FieldProblem::new(format!("/lines/{i}/quantity"), "a positive number of cases"));
+            problems.push(FieldProblem::new(
+                format!("/lines/{i}/quantity"),
+                "a positive number of cases",
+            ));
         } else {
-            lines.push(ClaimLine { sku: sku.to_string(), quantity: line.quantity as u32 });
+            lines.push(ClaimLine {
+                sku: sku.to_string(),
+                quantity: line.quantity as u32,
+            });
         }
     }
-    if problems.is_empty() { Ok(ValidClaim { description, photos, lines }) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(ValidClaim {
+            description,
+            photos,
+            lines,
+        })
+    } else {
+        Err(problems)
+    }
 }
 
 /// Checks the lines against what the order shipped, less what earlier
@@ -142,17 +176,29 @@ fn check_lines(
     let mut problems = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         if !on_order.contains_key(&line.sku) {
-            problems.push(FieldProblem::new(format!("/lines/{i}/sku"), format!("{} is not on this order", line.sku)));
+            problems.push(FieldProblem::new(
+                format!("/lines/{i}/sku"),
+                format!("{} is not on this order", line.sku),
+            ));
             continue;
         }
         let shipped = shipped.get(&line.sku).copied().unwrap_or(0);
         let claimed = claimed.get(&line.sku).copied().unwrap_or(0);
         let open = shipped - claimed;
         if line.quantity as i64 > open {
-            let earlier = if claimed > 0 { format!(", {claimed} of them already claimed") } else { String::new() };
+            let earlier = if claimed > 0 {
+                format!(", {claimed} of them already claimed")
+            } else {
+                String::new()
+            };
             problems.push(FieldProblem::new(
                 format!("/lines/{i}/quantity"),
-                format!("{} cases of {} shipped{earlier}; at most {} can be claimed", shipped, line.sku, open.max(0)),
+                format!(
+                    "{} cases of {} shipped{earlier}; at most {} can be claimed",
+                    shipped,
+                    line.sku,
+                    open.max(0)
+                ),
             ));
         }
     }
@@ -174,17 +220,35 @@ fn not_claimable(order: &OrderHeader) -> ApiError {
 
 fn already_decided(claim: &ClaimView, action: &str) -> ApiError {
     ApiError::conflict(
-        format!("claim {} is {}; it cannot {action}", claim.id, claim.status.name()),
-        claim.status.allowed().iter().map(|a| a.to_string()).collect(),
+        format!(
+            "claim {} is {}; it cannot {action}",
+            claim.id,
+            claim.status.name()
+        ),
+        claim
+            .status
+            .allowed()
+            .iter()
+            .map(|a| a.to_string())
+            .collect(),
     )
 }
 
 fn summary(lines: &[ClaimLine]) -> String {
-    lines.iter().map(|l| format!("{} × {}", l.quantity, l.sku)).collect::<Vec<_>>().join(", ")
+    lines
+        .iter()
+        .map(|l| format!("{} × {}", l.quantity, l.sku))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Opens a claim on a delivered or completed order.
-pub async fn open(state: &AppState, caller: &Caller, order_id: &str, request: OpenClaim) -> ApiResult<ClaimView> {
+pub async fn open(
+    state: &AppState,
+    caller: &Caller,
+    order_id: &str,
+    request: OpenClaim,
+) -> ApiResult<ClaimView> {
     let valid = validate_open(&request).map_err(ApiError::invalid_fields)?;
     let mut conn = state.store.pool.acquire().await?;
     // The order's parties (the dealer, its region admin, HQ) may open one.
@@ -222,42 +286,78 @@ pub async fn open(state: &AppState, caller: &Caller, order_id: &str, request: Op
     if !claims::insert(&mut tx, &new).await? {
         drop(tx);
         let mut conn = acquire(state).await?;
-        let now = orders::header(&mut conn, order_id).await?.ok_or_else(|| ApiError::not_found("order", order_id))?;
+        let now = orders::header(&mut conn, order_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("order", order_id))?;
         return Err(not_claimable(&now));
     }
     let status = current_status(&mut tx, order_id).await?;
-    let note = format!("claim {id} ({}): {}", crate::store::encode_enum(&request.kind), summary(&valid.lines));
-    orders::record_event(&mut tx, order_id, Some(status), status, "claim_opened", &actor, at, &note).await?;
+    let note = format!(
+        "claim {id} ({}): {}",
+        crate::store::encode_enum(&request.kind),
+        summary(&valid.lines)
+    );
+    orders::record_event(
+        &mut tx,
+        order_id,
+        Some(status),
+        status,
+        "claim_opened",
+        &actor,
+        at,
+        &note,
+    )
+    .await?;
     tx.commit().await?;
     load(&mut *acquire(state).await?, &id).await
 }
 
 /// Approves an open claim with a refund to credit or a reshipment.
-pub async fn approve(state: &AppState, caller: &Caller, claim_id: &str, request: ApproveClaim) -> ApiResult<ClaimView> {
+pub async fn approve(
+    state: &AppState,
+    caller: &Caller,
+    claim_id: &str,
+    request: ApproveClaim,
+) -> ApiResult<ClaimView> {
     let note = checked_note(&request.note)?;
     let misplaced = match request.resolution {
-        Resolution::RefundCredit => [("/warehouse_id", request.warehouse_id.is_some()), ("/carrier", request.carrier.is_some()), ("/tracking_no", request.tracking_no.is_some())]
-            .into_iter()
-            .filter(|(_, set)| *set)
-            .map(|(path, _)| FieldProblem::new(path, "only for a reshipment"))
-            .collect::<Vec<_>>(),
-        Resolution::Reshipment if request.amount.is_some() => vec![FieldProblem::new("/amount", "only for a refund_credit")],
+        Resolution::RefundCredit => [
+            ("/warehouse_id", request.warehouse_id.is_some()),
+            ("/carrier", request.carrier.is_some()),
+            ("/tracking_no", request.tracking_no.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, set)| *set)
+        .map(|(path, _)| FieldProblem::new(path, "only for a reshipment"))
+        .collect::<Vec<_>>(),
+        Resolution::Reshipment if request.amount.is_some() => {
+            vec![FieldProblem::new("/amount", "only for a refund_credit")]
+        }
         Resolution::Reshipment => Vec::new(),
     };
     if !misplaced.is_empty() {
         return Err(ApiError::invalid_fields(misplaced));
     }
     let mut conn = state.store.pool.acquire().await?;
-    let claim = claims::get(&mut conn, claim_id).await?.ok_or_else(|| ApiError::not_found("claim", claim_id))?;
+    let claim = claims::get(&mut conn, claim_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("claim", claim_id))?;
     caller.require_admin_of(&claim.region, "decide claims")?;
     if claim.status != ClaimStatus::Open {
         return Err(already_decided(&claim, "approve"));
     }
     let order = orders::header(&mut conn, &claim.order_id)
         .await?
-        .ok_or_else(|| StoreError::corrupt("claim", format!("claim {claim_id} names missing order {}", claim.order_id)))?;
+        .ok_or_else(|| {
+            StoreError::corrupt(
+                "claim",
+                format!("claim {claim_id} names missing order {}", claim.order_id),
+            )
+        })?;
     match request.resolution {
-        Resolution::RefundCredit => refund(state, conn, caller, &claim, &order, request.amount, &note).await,
+        Resolution::RefundCredit => {
+            refund(state, conn, caller, &claim, &order, request.amount, &note).await
+        }
         Resolution::Reshipment => reship(state, conn, caller, &claim, request, &note).await,
     }
 }
@@ -268,11 +368,30 @@ async fn acquire(state: &AppState) -> ApiResult<Conn> {
     Ok(state.store.pool.acquire().await?)
 }
 
-async fn refund(state: &AppState, mut conn: Conn, caller: &Caller, claim: &ClaimView, order: &OrderHeader, amount: Option<i64>, note: &str) -> ApiResult<ClaimView> {
+async fn refund(
+    state: &AppState,
+    mut conn: Conn,
+    caller: &Caller,
+    claim: &ClaimView,
+    order: &OrderHeader,
+    amount: Option<i64>,
+    note: &str,
+) -> ApiResult<ClaimView> {
     let amount = match amount {
-        Some(amount) if amount <= 0 => return Err(ApiError::invalid("/amount", "must be a positive amount in fen")),
+        Some(amount) if amount <= 0 => {
+            return Err(ApiError::invalid(
+                "/amount",
+                "must be a positive amount in fen",
+            ));
+        }
         Some(amount) if amount > order.total => {
-            return Err(ApiError::invalid("/amount", format!("{amount} is more than order {} was worth ({})", order.id, order.total)));
+            return Err(ApiError::invalid(
+                "/amount",
+                format!(
+                    "{amount} is more than order {} was worth ({})",
+                    order.id, order.total
+                ),
+            ));
         }
         Some(amount) => amount,
         None => {
@@ -280,10 +399,15 @@ async fn refund(state: &AppState, mut conn: Conn, caller: &Caller, claim: &Claim
             let amount = claim
                 .lines
                 .iter()
-                .map(|l| (l.quantity as i64).saturating_mul(prices.get(&l.sku).copied().unwrap_or(0)))
+                .map(|l| {
+                    (l.quantity as i64).saturating_mul(prices.get(&l.sku).copied().unwrap_or(0))
+                })
                 .fold(0i64, i64::saturating_add);
             if amount <= 0 {
-                return Err(ApiError::invalid("/amount", "the claimed goods were free on this order; give the amount to refund"));
+                return Err(ApiError::invalid(
+                    "/amount",
+                    "the claimed goods were free on this order; give the amount to refund",
+                ));
             }
             amount
         }
@@ -305,7 +429,14 @@ async fn refund(state: &AppState, mut conn: Conn, caller: &Caller, claim: &Claim
         return Err(decided_meanwhile(&mut *acquire(state).await?, &claim.id, "approve").await);
     }
     if !payments::credit_back(&mut tx, &claim.dealer_id, amount).await? {
-        return Err(StoreError::corrupt("claim", format!("claim {} names missing dealer {}", claim.id, claim.dealer_id)).into());
+        return Err(StoreError::corrupt(
+            "claim",
+            format!(
+                "claim {} names missing dealer {}",
+                claim.id, claim.dealer_id
+            ),
+        )
+        .into());
     }
     let reference = format!("claim {}", claim.id);
     let payment = NewPayment {
@@ -322,15 +453,42 @@ async fn refund(state: &AppState, mut conn: Conn, caller: &Caller, claim: &Claim
     };
     payments::insert(&mut tx, &payment).await?;
     let status = current_status(&mut tx, &order.id).await?;
-    let event = format!("claim {} approved: {amount} fen credited to the dealer's account (payment {})", claim.id, payment.id);
-    orders::record_event(&mut tx, &order.id, Some(status), status, "claim_approved", &actor, at, &with_note(event, note)).await?;
+    let event = format!(
+        "claim {} approved: {amount} fen credited to the dealer's account (payment {})",
+        claim.id, payment.id
+    );
+    orders::record_event(
+        &mut tx,
+        &order.id,
+        Some(status),
+        status,
+        "claim_approved",
+        &actor,
+        at,
+        &with_note(event, note),
+    )
+    .await?;
     tx.commit().await?;
     load(&mut *acquire(state).await?, &claim.id).await
 }
 
-async fn reship(state: &AppState, mut conn: Conn, caller: &Caller, claim: &ClaimView, request: ApproveClaim, note: &str) -> ApiResult<ClaimView> {
+async fn reship(
+    state: &AppState,
+    mut conn: Conn,
+    caller: &Caller,
+    claim: &ClaimView,
+    request: ApproveClaim,
+    note: &str,
+) -> ApiResult<ClaimView> {
     let shipped = claims::shipped(&mut conn, &claim.order_id).await?;
-    let plan = plan_reshipment(&mut conn, caller, claim, &shipped, request.warehouse_id.as_deref()).await?;
+    let plan = plan_reshipment(
+        &mut conn,
+        caller,
+        claim,
+        &shipped,
+        request.warehouse_id.as_deref(),
+    )
+    .await?;
     let at = now_ms();
     let actor = caller.actor();
     let decision = Decision {
@@ -341,7 +499,12 @@ async fn reship(state: &AppState, mut conn: Conn, caller: &Caller, claim: &Claim
         decided_by: &actor,
         decided_at: at,
     };
-    let tracking_no = request.tracking_no.as_deref().map(str::trim).unwrap_or("").to_string();
+    let tracking_no = request
+        .tracking_no
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or("")
+        .to_string();
     drop(conn);
     let mut tx = state.store.begin_write().await?;
     if !claims::decide(&mut tx, &claim.id, &decision).await? {
@@ -352,7 +515,12 @@ async fn reship(state: &AppState, mut conn: Conn, caller: &Caller, claim: &Claim
     // Warehouses and SKUs in sorted order: the one lock order every stock
     // writer keeps, so hosts sharing PostgreSQL cannot deadlock.
     for (warehouse_id, lines) in &plan {
-        let carrier = match request.carrier.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        let carrier = match request
+            .carrier
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
             Some(carrier) => carrier.to_string(),
             None => shipped
                 .iter()
@@ -378,14 +546,27 @@ async fn reship(state: &AppState, mut conn: Conn, caller: &Caller, claim: &Claim
             let movement = Movement {
                 order_id: Some(&claim.order_id),
                 claim_id: Some(&claim.id),
-                ..Movement::new(warehouse_id, &line.sku, MovementKind::Reshipment, -(line.quantity as i64), 0, &reason, &actor, at)
+                ..Movement::new(
+                    warehouse_id,
+                    &line.sku,
+                    MovementKind::Reshipment,
+                    -(line.quantity as i64),
+                    0,
+                    &reason,
+                    &actor,
+                    at,
+                )
             };
             if !inventory::apply(&mut tx, &movement).await? {
                 drop(tx);
-                let available = claims::available(&mut *acquire(state).await?, warehouse_id, &line.sku).await?;
+                let available =
+                    claims::available(&mut *acquire(state).await?, warehouse_id, &line.sku).await?;
                 return Err(ApiError::invalid(
                     "/warehouse_id",
-                    format!("{warehouse_id} has {available} of {} available; the claim needs {}", line.sku, line.quantity),
+                    format!(
+                        "{warehouse_id} has {available} of {} available; the claim needs {}",
+                        line.sku, line.quantity
+                    ),
                 ));
             }
         }
@@ -401,7 +582,17 @@ async fn reship(state: &AppState, mut conn: Conn, caller: &Caller, claim: &Claim
         shipment_ids.join(", "),
         summary(&claim.lines)
     );
-    orders::record_event(&mut tx, &claim.order_id, Some(status), status, "claim_approved", &actor, at, &with_note(event, note)).await?;
+    orders::record_event(
+        &mut tx,
+        &claim.order_id,
+        Some(status),
+        status,
+        "claim_approved",
+        &actor,
+        at,
+        &with_note(event, note),
+    )
+    .await?;
     tx.commit().await?;
     load(&mut *acquire(state).await?, &claim.id).await
 }
@@ -419,7 +610,9 @@ async fn plan_reshipment(
     if let Some(warehouse_id) = asked {
         let region = claims::warehouse_region(conn, warehouse_id)
             .await?
-            .ok_or_else(|| ApiError::invalid("/warehouse_id", format!("unknown warehouse {warehouse_id}")))?;
+            .ok_or_else(|| {
+                ApiError::invalid("/warehouse_id", format!("unknown warehouse {warehouse_id}"))
+            })?;
         let shipped_from_it = shipped.iter().any(|(wh, ..)| wh == warehouse_id);
         if !caller.is_hq() && region != claim.region && !shipped_from_it {
             return Err(ApiError::forbidden(format!(
@@ -469,13 +662,23 @@ async fn plan_reshipment(
 }
 
 /// Rejects an open claim; the note tells the dealer why.
-pub async fn reject(state: &AppState, caller: &Caller, claim_id: &str, request: RejectClaim) -> ApiResult<ClaimView> {
+pub async fn reject(
+    state: &AppState,
+    caller: &Caller,
+    claim_id: &str,
+    request: RejectClaim,
+) -> ApiResult<ClaimView> {
     let note = checked_note(&request.note)?;
     if note.is_empty() {
-        return Err(ApiError::invalid("/note", "tell the dealer why the claim is rejected"));
+        return Err(ApiError::invalid(
+            "/note",
+            "tell the dealer why the claim is rejected",
+        ));
     }
     let mut conn = state.store.pool.acquire().await?;
-    let claim = claims::get(&mut conn, claim_id).await?.ok_or_else(|| ApiError::not_found("claim", claim_id))?;
+    let claim = claims::get(&mut conn, claim_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("claim", claim_id))?;
     caller.require_admin_of(&claim.region, "decide claims")?;
     if claim.status != ClaimStatus::Open {
         return Err(already_decided(&claim, "reject"));
@@ -498,7 +701,17 @@ pub async fn reject(state: &AppState, caller: &Caller, claim_id: &str, request: 
     }
     let status = current_status(&mut tx, &claim.order_id).await?;
     let event = with_note(format!("claim {claim_id} rejected"), &note);
-    orders::record_event(&mut tx, &claim.order_id, Some(status), status, "claim_rejected", &actor, at, &event).await?;
+    orders::record_event(
+        &mut tx,
+        &claim.order_id,
+        Some(status),
+        status,
+        "claim_rejected",
+        &actor,
+        at,
+        &event,
+    )
+    .await?;
     tx.commit().await?;
     load(&mut *acquire(state).await?, claim_id).await
 }
@@ -512,25 +725,37 @@ pub async fn show(state: &AppState, caller: &Caller, claim_id: &str) -> ApiResul
 }
 
 /// The claims of one order, for the order's parties.
-pub async fn for_order(state: &AppState, caller: &Caller, order_id: &str) -> ApiResult<Vec<ClaimView>> {
+pub async fn for_order(
+    state: &AppState,
+    caller: &Caller,
+    order_id: &str,
+) -> ApiResult<Vec<ClaimView>> {
     let mut conn = state.store.pool.acquire().await?;
     lifecycle::visible_order(&mut conn, caller, order_id).await?;
     Ok(claims::for_order(&mut conn, order_id).await?)
 }
 
 /// Claims the caller may see, narrowed by `filter`; true if more follow.
-pub async fn list(state: &AppState, caller: &Caller, mut filter: ClaimFilter) -> ApiResult<(Vec<ClaimView>, bool)> {
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    mut filter: ClaimFilter,
+) -> ApiResult<(Vec<ClaimView>, bool)> {
     match &caller.role {
         Role::HqAdmin => {}
         Role::RegionAdmin { region } => match &filter.region {
             Some(asked) if asked != region => {
-                return Err(ApiError::forbidden(format!("a region admin of {region} may not list claims of region {asked}")));
+                return Err(ApiError::forbidden(format!(
+                    "a region admin of {region} may not list claims of region {asked}"
+                )));
             }
             _ => filter.region = Some(region.clone()),
         },
         Role::Dealer { dealer_id, .. } => match &filter.dealer_id {
             Some(asked) if asked != dealer_id => {
-                return Err(ApiError::forbidden(format!("dealer {dealer_id} may not list claims of dealer {asked}")));
+                return Err(ApiError::forbidden(format!(
+                    "dealer {dealer_id} may not list claims of dealer {asked}"
+                )));
             }
             _ => filter.dealer_id = Some(dealer_id.clone()),
         },
@@ -545,21 +770,33 @@ pub async fn list(state: &AppState, caller: &Caller, mut filter: ClaimFilter) ->
 fn checked_note(note: &str) -> ApiResult<String> {
     let note = note.trim();
     if note.chars().count() > MAX_NOTE_LEN {
-        return Err(ApiError::invalid("/note", format!("at most {MAX_NOTE_LEN} characters")));
+        return Err(ApiError::invalid(
+            "/note",
+            format!("at most {MAX_NOTE_LEN} characters"),
+        ));
     }
     Ok(note.to_string())
 }
 
 fn with_note(event: String, note: &str) -> String {
-    if note.is_empty() { event } else { format!("{event}; {note}") }
+    if note.is_empty() {
+        event
+    } else {
+        format!("{event}; {note}")
+    }
 }
 
 async fn load(conn: &mut AnyConnection, id: &str) -> ApiResult<ClaimView> {
-    claims::view(conn, id).await?.ok_or_else(|| ApiError::not_found("claim", id))
+    claims::view(conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("claim", id))
 }
 
 async fn current_status(conn: &mut AnyConnection, order_id: &str) -> ApiResult<OrderStatus> {
-    Ok(orders::header(conn, order_id).await?.ok_or_else(|| ApiError::not_found("order", order_id))?.status)
+    Ok(orders::header(conn, order_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order", order_id))?
+        .status)
 }
 
 /// The claim was decided between our read and our write.
@@ -580,7 +817,13 @@ mod tests {
             kind: ClaimKind::Damaged,
             description: "two cases crushed".into(),
             photos: photos.iter().map(|p| p.to_string()).collect(),
-            lines: lines.iter().map(|(sku, quantity)| ClaimLineRequest { sku: sku.to_string(), quantity: *quantity }).collect(),
+            lines: lines
+                .iter()
+                .map(|(sku, quantity)| ClaimLineRequest {
+                    sku: sku.to_string(),
+                    quantity: *quantity,
+                })
+                .collect(),
         }
     }
 
@@ -590,20 +833,44 @@ mod tests {
 
     #[test]
     fn a_valid_claim_is_trimmed() {
-        let valid = validate_open(&request(&[" photo://a/1.jpg ", "https://x.test/2.jpg"], &[("BJ-001", 2)])).unwrap();
+        let valid = validate_open(&request(
+            &[" photo://a/1.jpg ", "https://x.test/2.jpg"],
+            &[("BJ-001", 2)],
+        ))
+        .unwrap();
         assert_eq!(valid.photos, ["photo://a/1.jpg", "https://x.test/2.jpg"]);
-        assert_eq!(valid.lines, [ClaimLine { sku: "BJ-001".into(), quantity: 2 }]);
+        assert_eq!(
+            valid.lines,
+            [ClaimLine {
+                sku: "BJ-001".into(),
+                quantity: 2
+            }]
+        );
     }
 
     #[test]
     fn every_problem_is_named() {
         let eleven: Vec<&str> = std::iter::repeat_n("photo://x", 11).collect();
-        assert_eq!(paths(validate_open(&request(&eleven, &[("A", 1)])).unwrap_err()), ["/photos"]);
         assert_eq!(
-            paths(validate_open(&request(&["ftp://x", "photo://"], &[("A", 0), ("A", 1)])).unwrap_err()),
-            ["/photos/0", "/photos/1", "/lines/0/quantity", "/lines/1/sku"]
+            paths(validate_open(&request(&eleven, &[("A", 1)])).unwrap_err()),
+            ["/photos"]
         );
-        assert_eq!(paths(validate_open(&request(&[], &[])).unwrap_err()), ["/lines"]);
+        assert_eq!(
+            paths(
+                validate_open(&request(&["ftp://x", "photo://"], &[("A", 0), ("A", 1)]))
+                    .unwrap_err()
+            ),
+            [
+                "/photos/0",
+                "/photos/1",
+                "/lines/0/quantity",
+                "/lines/1/sku"
+            ]
+        );
+        assert_eq!(
+            paths(validate_open(&request(&[], &[])).unwrap_err()),
+            ["/lines"]
+        );
     }
 
     #[test]
@@ -611,10 +878,30 @@ mod tests {
         let on_order = BTreeMap::from([("A".to_string(), 100), ("B".to_string(), 50)]);
         let shipped = BTreeMap::from([("A".to_string(), 5), ("B".to_string(), 3)]);
         let claimed = BTreeMap::from([("B".to_string(), 2)]);
-        let lines = |a: u32, b: u32| vec![ClaimLine { sku: "A".into(), quantity: a }, ClaimLine { sku: "B".into(), quantity: b }];
+        let lines = |a: u32, b: u32| {
+            vec![
+                ClaimLine {
+                    sku: "A".into(),
+                    quantity: a,
+                },
+                ClaimLine {
+                    sku: "B".into(),
+                    quantity: b,
+                },
+            ]
+        };
         assert!(check_lines(&lines(5, 1), &on_order, &shipped, &claimed).is_empty());
-        assert_eq!(paths(check_lines(&lines(6, 2), &on_order, &shipped, &claimed)), ["/lines/0/quantity", "/lines/1/quantity"]);
-        let stranger = [ClaimLine { sku: "Z".into(), quantity: 1 }];
-        assert_eq!(paths(check_lines(&stranger, &on_order, &shipped, &claimed)), ["/lines/0/sku"]);
+        assert_eq!(
+            paths(check_lines(&lines(6, 2), &on_order, &shipped, &claimed)),
+            ["/lines/0/quantity", "/lines/1/quantity"]
+        );
+        let stranger = [ClaimLine {
+            sku: "Z".into(),
+            quantity: 1,
+        }];
+        assert_eq!(
+            paths(check_lines(&stranger, &on_order, &shipped, &claimed)),
+            ["/lines/0/sku"]
+        );
     }
 }

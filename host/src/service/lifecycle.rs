@@ -17,21 +17,34 @@ fn check_permission(caller: &Caller, order: &OrderHeader, action: OrderAction) -
     match action {
         // The dealer confirms receipt of its own goods and may cancel its
         // own order before it ships; staff of the region do the rest.
-        OrderAction::ConfirmReceipt | OrderAction::Cancel => caller.require_party(&order.dealer_id, &order.region, verb),
+        OrderAction::ConfirmReceipt | OrderAction::Cancel => {
+            caller.require_party(&order.dealer_id, &order.region, verb)
+        }
         _ => caller.require_admin_of(&order.region, verb),
     }
 }
 
 /// Loads an order the caller may see, or 404/403.
-pub async fn visible_order(conn: &mut sqlx::AnyConnection, caller: &Caller, id: &str) -> ApiResult<OrderHeader> {
-    let order = orders::header(conn, id).await?.ok_or_else(|| ApiError::not_found("order", id))?;
+pub async fn visible_order(
+    conn: &mut sqlx::AnyConnection,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<OrderHeader> {
+    let order = orders::header(conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order", id))?;
     caller.require_party(&order.dealer_id, &order.region, "see this order")?;
     Ok(order)
 }
 
 fn conflict(order: &OrderHeader, action: OrderAction, allowed: &[OrderAction]) -> ApiError {
     ApiError::conflict(
-        format!("order {} is {}; it cannot {}", order.id, order.status.name(), action.name()),
+        format!(
+            "order {} is {}; it cannot {}",
+            order.id,
+            order.status.name(),
+            action.name()
+        ),
         allowed.iter().map(|a| a.name().to_string()).collect(),
     )
 }
@@ -45,18 +58,33 @@ pub struct Note {
 }
 
 /// Approve, reject, allocate, confirm receipt, complete or cancel.
-pub async fn transition(state: &AppState, caller: &Caller, id: &str, action: OrderAction, note: &str) -> ApiResult<OrderView> {
+pub async fn transition(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    action: OrderAction,
+    note: &str,
+) -> ApiResult<OrderView> {
     debug_assert!(!matches!(action, OrderAction::Ship | OrderAction::Track));
     let mut tx = state.store.begin_write().await?;
     let order = visible_order(&mut tx, caller, id).await?;
     check_permission(caller, &order, action)?;
-    let next = order.status.after(action, false).map_err(|allowed| conflict(&order, action, allowed))?;
+    let next = order
+        .status
+        .after(action, false)
+        .map_err(|allowed| conflict(&order, action, allowed))?;
     let at = now_ms();
     if action == OrderAction::ConfirmReceipt {
-        let outstanding: u32 = orders::allocations(&mut tx, id).await?.iter().map(|a| a.outstanding()).sum();
+        let outstanding: u32 = orders::allocations(&mut tx, id)
+            .await?
+            .iter()
+            .map(|a| a.outstanding())
+            .sum();
         if outstanding > 0 {
             return Err(ApiError::conflict(
-                format!("order {id} still has {outstanding} cases to ship; receipt can be confirmed once all have shipped"),
+                format!(
+                    "order {id} still has {outstanding} cases to ship; receipt can be confirmed once all have shipped"
+                ),
                 vec!["track".into()],
             ));
         }
@@ -71,15 +99,36 @@ pub async fn transition(state: &AppState, caller: &Caller, id: &str, action: Ord
         return Err(moved_meanwhile(&mut tx, id, action).await);
     }
     if matches!(next, OrderStatus::Cancelled | OrderStatus::Rejected) {
-        orders::release_reservations(&mut tx, id, &caller.actor(), &format!("order {}", next.name()), at).await?;
+        orders::release_reservations(
+            &mut tx,
+            id,
+            &caller.actor(),
+            &format!("order {}", next.name()),
+            at,
+        )
+        .await?;
     }
-    orders::record_event(&mut tx, id, Some(order.status), next, action.name(), &caller.actor(), at, note).await?;
+    orders::record_event(
+        &mut tx,
+        id,
+        Some(order.status),
+        next,
+        action.name(),
+        &caller.actor(),
+        at,
+        note,
+    )
+    .await?;
     tx.commit().await?;
     reload(state, id).await
 }
 
 /// The order's status changed between our read and our write.
-async fn moved_meanwhile(conn: &mut sqlx::AnyConnection, id: &str, action: OrderAction) -> ApiError {
+async fn moved_meanwhile(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    action: OrderAction,
+) -> ApiError {
     match orders::header(conn, id).await {
         Ok(Some(now)) => conflict(&now, action, now.status.allowed()),
         Ok(None) => ApiError::not_found("order", id),
@@ -89,7 +138,9 @@ async fn moved_meanwhile(conn: &mut sqlx::AnyConnection, id: &str, action: Order
 
 pub async fn reload(state: &AppState, id: &str) -> ApiResult<OrderView> {
     let mut conn = state.store.pool.acquire().await?;
-    orders::view(&mut conn, id).await?.ok_or_else(|| ApiError::not_found("order", id))
+    orders::view(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order", id))
 }
 
 /// The body of `POST /v1/orders/{id}/shipments`.
@@ -105,8 +156,16 @@ pub struct ShipRequest {
 }
 
 /// Ships (part of) what one warehouse holds for the order.
-pub async fn ship(state: &AppState, caller: &Caller, id: &str, request: ShipRequest) -> ApiResult<OrderView> {
-    for (field, value) in [("/carrier", &request.carrier), ("/tracking_no", &request.tracking_no)] {
+pub async fn ship(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    request: ShipRequest,
+) -> ApiResult<OrderView> {
+    for (field, value) in [
+        ("/carrier", &request.carrier),
+        ("/tracking_no", &request.tracking_no),
+    ] {
         if value.trim().is_empty() {
             return Err(ApiError::invalid(field, "must not be empty"));
         }
@@ -118,11 +177,17 @@ pub async fn ship(state: &AppState, caller: &Caller, id: &str, request: ShipRequ
         return Err(conflict(&order, OrderAction::Ship, allowed));
     }
     let allocations = orders::allocations(&mut tx, id).await?;
-    let here: Vec<_> = allocations.iter().filter(|a| a.warehouse_id == request.warehouse_id).collect();
+    let here: Vec<_> = allocations
+        .iter()
+        .filter(|a| a.warehouse_id == request.warehouse_id)
+        .collect();
     if here.is_empty() {
         return Err(ApiError::invalid(
             "/warehouse_id",
-            format!("order {id} holds no stock at warehouse {}", request.warehouse_id),
+            format!(
+                "order {id} holds no stock at warehouse {}",
+                request.warehouse_id
+            ),
         ));
     }
     let lines: Vec<ShipmentLine> = match request.lines {
@@ -130,13 +195,24 @@ pub async fn ship(state: &AppState, caller: &Caller, id: &str, request: ShipRequ
         None => here
             .iter()
             .filter(|a| a.outstanding() > 0)
-            .map(|a| ShipmentLine { sku: a.sku.clone(), quantity: a.outstanding() })
+            .map(|a| ShipmentLine {
+                sku: a.sku.clone(),
+                quantity: a.outstanding(),
+            })
             .collect(),
     };
     if lines.is_empty() {
         return Err(ApiError::conflict(
-            format!("everything order {id} holds at {} has shipped", request.warehouse_id),
-            order.status.allowed().iter().map(|a| a.name().to_string()).collect(),
+            format!(
+                "everything order {id} holds at {} has shipped",
+                request.warehouse_id
+            ),
+            order
+                .status
+                .allowed()
+                .iter()
+                .map(|a| a.name().to_string())
+                .collect(),
         ));
     }
     let at = now_ms();
@@ -162,7 +238,10 @@ pub async fn ship(state: &AppState, caller: &Caller, id: &str, request: ShipRequ
         if line.quantity == 0 || line.quantity > outstanding {
             return Err(ApiError::invalid(
                 format!("/lines/{i}/quantity"),
-                format!("{} of {} reserved and unshipped at {}; asked to ship {}", outstanding, line.sku, request.warehouse_id, line.quantity),
+                format!(
+                    "{} of {} reserved and unshipped at {}; asked to ship {}",
+                    outstanding, line.sku, request.warehouse_id, line.quantity
+                ),
             ));
         }
         let movement = Movement {
@@ -179,7 +258,14 @@ pub async fn ship(state: &AppState, caller: &Caller, id: &str, request: ShipRequ
             )
         };
         if !inventory::apply(&mut tx, &movement).await? {
-            return Err(StoreError::corrupt("stock", format!("{} {} cannot cover its own reservation", request.warehouse_id, line.sku)).into());
+            return Err(StoreError::corrupt(
+                "stock",
+                format!(
+                    "{} {} cannot cover its own reservation",
+                    request.warehouse_id, line.sku
+                ),
+            )
+            .into());
         }
         sqlx::query("UPDATE allocations SET shipped = shipped + $1 WHERE order_id = $2 AND warehouse_id = $3 AND sku = $4")
             .bind(line.quantity as i64)
@@ -196,17 +282,42 @@ pub async fn ship(state: &AppState, caller: &Caller, id: &str, request: ShipRequ
             .execute(&mut *tx)
             .await
             .map_err(|err| match StoreError::from(err) {
-                e if e.is_unique_violation() => ApiError::invalid(format!("/lines/{i}/sku"), format!("{} appears twice", line.sku)),
+                e if e.is_unique_violation() => ApiError::invalid(
+                    format!("/lines/{i}/sku"),
+                    format!("{} appears twice", line.sku),
+                ),
                 e => e.into(),
             })?;
     }
-    let unshipped: u32 = orders::allocations(&mut tx, id).await?.iter().map(|a| a.outstanding()).sum();
-    let next = order.status.after(OrderAction::Ship, unshipped == 0).map_err(|allowed| conflict(&order, OrderAction::Ship, allowed))?;
+    let unshipped: u32 = orders::allocations(&mut tx, id)
+        .await?
+        .iter()
+        .map(|a| a.outstanding())
+        .sum();
+    let next = order
+        .status
+        .after(OrderAction::Ship, unshipped == 0)
+        .map_err(|allowed| conflict(&order, OrderAction::Ship, allowed))?;
     if !orders::set_status(&mut tx, id, order.status, next, at).await? {
         return Err(moved_meanwhile(&mut tx, id, OrderAction::Ship).await);
     }
-    let note = format!("shipment {shipment_id} from {} by {} ({})", request.warehouse_id, request.carrier.trim(), request.tracking_no.trim());
-    orders::record_event(&mut tx, id, Some(order.status), next, "ship", &actor, at, &note).await?;
+    let note = format!(
+        "shipment {shipment_id} from {} by {} ({})",
+        request.warehouse_id,
+        request.carrier.trim(),
+        request.tracking_no.trim()
+    );
+    orders::record_event(
+        &mut tx,
+        id,
+        Some(order.status),
+        next,
+        "ship",
+        &actor,
+        at,
+        &note,
+    )
+    .await?;
     tx.commit().await?;
     reload(state, id).await
 }
@@ -224,17 +335,26 @@ pub struct TrackingEvent {
 
 /// Records a carrier's tracking event; the first one puts a fully shipped
 /// order in transit.
-pub async fn track(state: &AppState, caller: &Caller, id: &str, shipment_id: &str, event: TrackingEvent) -> ApiResult<OrderView> {
+pub async fn track(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    shipment_id: &str,
+    event: TrackingEvent,
+) -> ApiResult<OrderView> {
     let mut tx = state.store.begin_write().await?;
     let order = visible_order(&mut tx, caller, id).await?;
     check_permission(caller, &order, OrderAction::Track)?;
-    let next = order.status.after(OrderAction::Track, false).map_err(|allowed| conflict(&order, OrderAction::Track, allowed))?;
-    let found: Option<(String,)> = sqlx::query_as("SELECT id FROM shipments WHERE id = $1 AND order_id = $2")
-        .bind(shipment_id)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await
-        ?;
+    let next = order
+        .status
+        .after(OrderAction::Track, false)
+        .map_err(|allowed| conflict(&order, OrderAction::Track, allowed))?;
+    let found: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM shipments WHERE id = $1 AND order_id = $2")
+            .bind(shipment_id)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
     if found.is_none() {
         return Err(ApiError::not_found("shipment", shipment_id));
     }
@@ -254,14 +374,26 @@ pub async fn track(state: &AppState, caller: &Caller, id: &str, shipment_id: &st
     sqlx::query("UPDATE shipments SET status = 'in_transit' WHERE id = $1 AND status = 'shipped'")
         .bind(shipment_id)
         .execute(&mut *tx)
-        .await
-        ?;
+        .await?;
     if next != order.status {
         if !orders::set_status(&mut tx, id, order.status, next, at).await? {
             return Err(moved_meanwhile(&mut tx, id, OrderAction::Track).await);
         }
-        let note = format!("{}: {} at {}", shipment_id, event.description, event.location);
-        orders::record_event(&mut tx, id, Some(order.status), next, "track", &caller.actor(), at, &note).await?;
+        let note = format!(
+            "{}: {} at {}",
+            shipment_id, event.description, event.location
+        );
+        orders::record_event(
+            &mut tx,
+            id,
+            Some(order.status),
+            next,
+            "track",
+            &caller.actor(),
+            at,
+            &note,
+        )
+        .await?;
     }
     tx.commit().await?;
     reload(state, id).await

@@ -56,31 +56,62 @@ fn validate(request: &PaymentRequest, allowed: &[PaymentMethod]) -> ApiResult<St
         let names: Vec<_> = allowed.iter().map(|m| m.name()).collect();
         return Err(ApiError::invalid(
             "/method",
-            format!("{} is not accepted here; use one of {}", request.method.name(), names.join(", ")),
+            format!(
+                "{} is not accepted here; use one of {}",
+                request.method.name(),
+                names.join(", ")
+            ),
         ));
     }
     if request.amount <= 0 {
-        return Err(ApiError::invalid("/amount", "must be a positive amount in fen"));
+        return Err(ApiError::invalid(
+            "/amount",
+            "must be a positive amount in fen",
+        ));
     }
-    let reference = request.reference.as_deref().unwrap_or("").trim().to_string();
+    let reference = request
+        .reference
+        .as_deref()
+        .unwrap_or("")
+        .trim()
+        .to_string();
     if reference.chars().count() > MAX_REFERENCE_LEN {
-        return Err(ApiError::invalid("/reference", format!("at most {MAX_REFERENCE_LEN} characters")));
+        return Err(ApiError::invalid(
+            "/reference",
+            format!("at most {MAX_REFERENCE_LEN} characters"),
+        ));
     }
     Ok(reference)
 }
 
 /// A replay must be the same payment; a key reused for another one is refused.
-fn replay(existing: PaymentView, order_id: Option<&str>, request: &PaymentRequest) -> ApiResult<Recorded> {
-    if existing.order_id.as_deref() != order_id || existing.method != request.method || existing.amount != request.amount {
+fn replay(
+    existing: PaymentView,
+    order_id: Option<&str>,
+    request: &PaymentRequest,
+) -> ApiResult<Recorded> {
+    if existing.order_id.as_deref() != order_id
+        || existing.method != request.method
+        || existing.amount != request.amount
+    {
         return Err(ApiError::invalid(
             "Idempotency-Key",
-            format!("this key already recorded payment {} with a different request", existing.id),
+            format!(
+                "this key already recorded payment {} with a different request",
+                existing.id
+            ),
         ));
     }
     Ok(Recorded::Replayed(existing))
 }
 
-async fn replay_by_key(conn: &mut AnyConnection, dealer_id: &str, key: &str, order_id: Option<&str>, request: &PaymentRequest) -> ApiResult<Recorded> {
+async fn replay_by_key(
+    conn: &mut AnyConnection,
+    dealer_id: &str,
+    key: &str,
+    order_id: Option<&str>,
+    request: &PaymentRequest,
+) -> ApiResult<Recorded> {
     let existing = payments::by_key(conn, dealer_id, key)
         .await?
         .ok_or_else(|| ApiError::Internal("idempotent payment vanished".into()))?;
@@ -89,8 +120,17 @@ async fn replay_by_key(conn: &mut AnyConnection, dealer_id: &str, key: &str, ord
 
 fn not_payable(order: &OrderHeader) -> ApiError {
     ApiError::conflict(
-        format!("order {} is {}; it takes no payments", order.id, order.status.name()),
-        order.status.allowed().iter().map(|a| a.name().to_string()).collect(),
+        format!(
+            "order {} is {}; it takes no payments",
+            order.id,
+            order.status.name()
+        ),
+        order
+            .status
+            .allowed()
+            .iter()
+            .map(|a| a.name().to_string())
+            .collect(),
     )
 }
 
@@ -112,18 +152,36 @@ fn over_limit(credit: &CreditView, amount: Fen) -> ApiError {
         "/amount",
         format!(
             "charging {amount} to credit would pass dealer {}'s credit limit: {} available (limit {}, outstanding {})",
-            credit.dealer_id, credit.available_credit, credit.credit_limit, credit.outstanding_balance
+            credit.dealer_id,
+            credit.available_credit,
+            credit.credit_limit,
+            credit.outstanding_balance
         ),
     )
 }
 
 async fn credit_of(conn: &mut AnyConnection, dealer_id: &str) -> ApiResult<CreditView> {
-    payments::credit(conn, dealer_id).await?.ok_or_else(|| ApiError::not_found("dealer", dealer_id))
+    payments::credit(conn, dealer_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("dealer", dealer_id))
 }
 
 /// Pays (part of) an order.
-pub async fn pay_order(state: &AppState, caller: &Caller, order_id: &str, key: Option<&str>, request: PaymentRequest) -> ApiResult<Recorded> {
-    let reference = validate(&request, &[PaymentMethod::Online, PaymentMethod::BankTransfer, PaymentMethod::Credit])?;
+pub async fn pay_order(
+    state: &AppState,
+    caller: &Caller,
+    order_id: &str,
+    key: Option<&str>,
+    request: PaymentRequest,
+) -> ApiResult<Recorded> {
+    let reference = validate(
+        &request,
+        &[
+            PaymentMethod::Online,
+            PaymentMethod::BankTransfer,
+            PaymentMethod::Credit,
+        ],
+    )?;
     let mut conn = state.store.pool.acquire().await?;
     // The parties of an order (the dealer, its region admin, HQ) may pay it.
     let order = lifecycle::visible_order(&mut conn, caller, order_id).await?;
@@ -165,35 +223,77 @@ pub async fn pay_order(state: &AppState, caller: &Caller, order_id: &str, key: O
     if !payments::insert(&mut tx, &payment).await? {
         drop(tx);
         let mut conn = state.store.pool.acquire().await?;
-        return replay_by_key(&mut conn, &order.dealer_id, key.unwrap_or_default(), Some(order_id), &request).await;
+        return replay_by_key(
+            &mut conn,
+            &order.dealer_id,
+            key.unwrap_or_default(),
+            Some(order_id),
+            &request,
+        )
+        .await;
     }
     if !payments::add_to_order(&mut tx, order_id, request.amount, at).await? {
         drop(tx);
         let mut conn = state.store.pool.acquire().await?;
-        let now = orders::header(&mut conn, order_id).await?.ok_or_else(|| ApiError::not_found("order", order_id))?;
-        return Err(if UNPAYABLE.contains(&now.status) { not_payable(&now) } else { over_due(&now, request.amount) });
+        let now = orders::header(&mut conn, order_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("order", order_id))?;
+        return Err(if UNPAYABLE.contains(&now.status) {
+            not_payable(&now)
+        } else {
+            over_due(&now, request.amount)
+        });
     }
-    if request.method == PaymentMethod::Credit && !payments::charge_credit(&mut tx, &order.dealer_id, request.amount).await? {
+    if request.method == PaymentMethod::Credit
+        && !payments::charge_credit(&mut tx, &order.dealer_id, request.amount).await?
+    {
         drop(tx);
         let mut conn = state.store.pool.acquire().await?;
-        return Err(over_limit(&credit_of(&mut conn, &order.dealer_id).await?, request.amount));
+        return Err(over_limit(
+            &credit_of(&mut conn, &order.dealer_id).await?,
+            request.amount,
+        ));
     }
     // The status as it is now, under our write: the timeline entry must
     // not name a status the order already left.
     let status = current_status(&mut tx, order_id).await?;
-    let mut note = format!("{} payment {} of {} fen", request.method.name(), payment.id, request.amount);
+    let mut note = format!(
+        "{} payment {} of {} fen",
+        request.method.name(),
+        payment.id,
+        request.amount
+    );
     if !reference.is_empty() {
         note.push_str(&format!(" (ref {reference})"));
     }
-    orders::record_event(&mut tx, order_id, Some(status), status, "payment", &actor, at, &note).await?;
+    orders::record_event(
+        &mut tx,
+        order_id,
+        Some(status),
+        status,
+        "payment",
+        &actor,
+        at,
+        &note,
+    )
+    .await?;
     let view = stored(&payment);
     tx.commit().await?;
     Ok(Recorded::Created(view))
 }
 
 /// Pays down the dealer's credit balance.
-pub async fn pay_dealer(state: &AppState, caller: &Caller, dealer_id: &str, key: Option<&str>, request: PaymentRequest) -> ApiResult<Recorded> {
-    let reference = validate(&request, &[PaymentMethod::Online, PaymentMethod::BankTransfer])?;
+pub async fn pay_dealer(
+    state: &AppState,
+    caller: &Caller,
+    dealer_id: &str,
+    key: Option<&str>,
+    request: PaymentRequest,
+) -> ApiResult<Recorded> {
+    let reference = validate(
+        &request,
+        &[PaymentMethod::Online, PaymentMethod::BankTransfer],
+    )?;
     let mut conn = state.store.pool.acquire().await?;
     let credit = credit_of(&mut conn, dealer_id).await?;
     caller.require_party(dealer_id, &credit.region, "pay this dealer's balance")?;
@@ -233,7 +333,14 @@ pub async fn pay_dealer(state: &AppState, caller: &Caller, dealer_id: &str, key:
     if !payments::insert(&mut tx, &payment).await? {
         drop(tx);
         let mut conn = state.store.pool.acquire().await?;
-        return replay_by_key(&mut conn, dealer_id, key.unwrap_or_default(), None, &request).await;
+        return replay_by_key(
+            &mut conn,
+            dealer_id,
+            key.unwrap_or_default(),
+            None,
+            &request,
+        )
+        .await;
     }
     if !payments::pay_down(&mut tx, dealer_id, request.amount).await? {
         drop(tx);
@@ -246,7 +353,11 @@ pub async fn pay_dealer(state: &AppState, caller: &Caller, dealer_id: &str, key:
 }
 
 /// An order's payments, for the parties of the order.
-pub async fn order_payments(state: &AppState, caller: &Caller, order_id: &str) -> ApiResult<OrderPayments> {
+pub async fn order_payments(
+    state: &AppState,
+    caller: &Caller,
+    order_id: &str,
+) -> ApiResult<OrderPayments> {
     let mut conn = state.store.pool.acquire().await?;
     let order = lifecycle::visible_order(&mut conn, caller, order_id).await?;
     let payments = payments::for_order(&mut conn, order_id).await?;
@@ -279,14 +390,23 @@ pub async fn dealer_payments(
     let mut conn = state.store.pool.acquire().await?;
     let credit = credit_of(&mut conn, dealer_id).await?;
     caller.require_party(dealer_id, &credit.region, "see this dealer's payments")?;
-    let mut rows = payments::for_dealer(&mut conn, dealer_id, before.as_ref().map(|(at, id)| (*at, id.as_str())), limit).await?;
+    let mut rows = payments::for_dealer(
+        &mut conn,
+        dealer_id,
+        before.as_ref().map(|(at, id)| (*at, id.as_str())),
+        limit,
+    )
+    .await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     Ok((credit, rows, more))
 }
 
 async fn current_status(conn: &mut AnyConnection, order_id: &str) -> ApiResult<OrderStatus> {
-    Ok(orders::header(conn, order_id).await?.ok_or_else(|| ApiError::not_found("order", order_id))?.status)
+    Ok(orders::header(conn, order_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order", order_id))?
+        .status)
 }
 
 fn stored(payment: &NewPayment<'_>) -> PaymentView {
@@ -308,7 +428,11 @@ mod tests {
     use super::*;
 
     fn request(method: PaymentMethod, amount: i64, reference: Option<&str>) -> PaymentRequest {
-        PaymentRequest { method, amount, reference: reference.map(str::to_string) }
+        PaymentRequest {
+            method,
+            amount,
+            reference: reference.map(str::to_string),
+        }
     }
 
     fn path_of(err: ApiError) -> String {
@@ -320,13 +444,52 @@ mod tests {
 
     #[test]
     fn validation_names_the_field() {
-        let order_methods = [PaymentMethod::Online, PaymentMethod::BankTransfer, PaymentMethod::Credit];
-        assert_eq!(path_of(validate(&request(PaymentMethod::Online, 0, None), &order_methods).unwrap_err()), "/amount");
-        assert_eq!(path_of(validate(&request(PaymentMethod::Online, -5, None), &order_methods).unwrap_err()), "/amount");
-        assert_eq!(path_of(validate(&request(PaymentMethod::RefundCredit, 5, None), &order_methods).unwrap_err()), "/method");
+        let order_methods = [
+            PaymentMethod::Online,
+            PaymentMethod::BankTransfer,
+            PaymentMethod::Credit,
+        ];
+        assert_eq!(
+            path_of(
+                validate(&request(PaymentMethod::Online, 0, None), &order_methods).unwrap_err()
+            ),
+            "/amount"
+        );
+        assert_eq!(
+            path_of(
+                validate(&request(PaymentMethod::Online, -5, None), &order_methods).unwrap_err()
+            ),
+            "/amount"
+        );
+        assert_eq!(
+            path_of(
+                validate(
+                    &request(PaymentMethod::RefundCredit, 5, None),
+                    &order_methods
+                )
+                .unwrap_err()
+            ),
+            "/method"
+        );
         let long = "x".repeat(MAX_REFERENCE_LEN + 1);
-        assert_eq!(path_of(validate(&request(PaymentMethod::Online, 5, Some(&long)), &order_methods).unwrap_err()), "/reference");
-        assert_eq!(validate(&request(PaymentMethod::Credit, 5, Some("  TX-1 ")), &order_methods).unwrap(), "TX-1");
+        assert_eq!(
+            path_of(
+                validate(
+                    &request(PaymentMethod::Online, 5, Some(&long)),
+                    &order_methods
+                )
+                .unwrap_err()
+            ),
+            "/reference"
+        );
+        assert_eq!(
+            validate(
+                &request(PaymentMethod::Credit, 5, Some("  TX-1 ")),
+                &order_methods
+            )
+            .unwrap(),
+            "TX-1"
+        );
     }
 
     #[test]
@@ -342,8 +505,37 @@ mod tests {
             recorded_by: "x".into(),
             at: 0,
         };
-        assert!(matches!(replay(existing.clone(), Some("ORD-1"), &request(PaymentMethod::Online, 100, None)), Ok(Recorded::Replayed(_))));
-        assert_eq!(path_of(replay(existing.clone(), Some("ORD-1"), &request(PaymentMethod::Online, 99, None)).err().unwrap()), "Idempotency-Key");
-        assert_eq!(path_of(replay(existing, Some("ORD-2"), &request(PaymentMethod::Online, 100, None)).err().unwrap()), "Idempotency-Key");
+        assert!(matches!(
+            replay(
+                existing.clone(),
+                Some("ORD-1"),
+                &request(PaymentMethod::Online, 100, None)
+            ),
+            Ok(Recorded::Replayed(_))
+        ));
+        assert_eq!(
+            path_of(
+                replay(
+                    existing.clone(),
+                    Some("ORD-1"),
+                    &request(PaymentMethod::Online, 99, None)
+                )
+                .err()
+                .unwrap()
+            ),
+            "Idempotency-Key"
+        );
+        assert_eq!(
+            path_of(
+                replay(
+                    existing,
+                    Some("ORD-2"),
+                    &request(PaymentMethod::Online, 100, None)
+                )
+                .err()
+                .unwrap()
+            ),
+            "Idempotency-Key"
+        );
     }
 }

@@ -55,14 +55,26 @@ pub enum Placed {
     Replayed(Box<OrderView>),
 }
 
-pub async fn place(state: &AppState, caller: &Caller, idempotency_key: &str, request: PlaceOrder) -> ApiResult<Placed> {
+pub async fn place(
+    state: &AppState,
+    caller: &Caller,
+    idempotency_key: &str,
+    request: PlaceOrder,
+) -> ApiResult<Placed> {
     let dealer_id = match (&caller.role, &request.dealer_id) {
         (Role::Dealer { dealer_id, .. }, Some(asked)) if asked != dealer_id => {
-            return Err(ApiError::forbidden(format!("dealer {dealer_id} may not order for dealer {asked}")));
+            return Err(ApiError::forbidden(format!(
+                "dealer {dealer_id} may not order for dealer {asked}"
+            )));
         }
         (Role::Dealer { dealer_id, .. }, _) => dealer_id.clone(),
         (_, Some(asked)) => asked.clone(),
-        (_, None) => return Err(ApiError::invalid("/dealer_id", "required when an admin places an order")),
+        (_, None) => {
+            return Err(ApiError::invalid(
+                "/dealer_id",
+                "required when an admin places an order",
+            ));
+        }
     };
     // Connections are taken per read and never held across the writer's
     // commit: the writer needs one too, and a pool of waiting placements
@@ -76,28 +88,41 @@ pub async fn place(state: &AppState, caller: &Caller, idempotency_key: &str, req
     if let Some(ship_to) = &request.ship_to
         && !state.brand.regions.contains_key(ship_to)
     {
-        return Err(ApiError::invalid("/ship_to", format!("unknown territory {ship_to}")));
+        return Err(ApiError::invalid(
+            "/ship_to",
+            format!("unknown territory {ship_to}"),
+        ));
     }
 
     // A retry is found by the unique index when its order is written: one
     // read less for every first attempt, one evaluation more per retry.
     let request_hash = request_hash(&dealer.id, &request);
 
-    let region = state
-        .brand
-        .regions
-        .get(&dealer.region)
-        .ok_or_else(|| ApiError::Internal(format!("dealer {} belongs to unconfigured region {}", dealer.id, dealer.region)))?;
+    let region = state.brand.regions.get(&dealer.region).ok_or_else(|| {
+        ApiError::Internal(format!(
+            "dealer {} belongs to unconfigured region {}",
+            dealer.id, dealer.region
+        ))
+    })?;
     let mut regions: Vec<&str> = vec![dealer.region.as_str()];
     regions.extend(region.region.neighbours.iter().map(String::as_str));
-    let skus: Vec<&str> = request.lines.iter().map(|l| l.sku.as_str()).collect::<BTreeSet<_>>().into_iter().collect();
+    let skus: Vec<&str> = request
+        .lines
+        .iter()
+        .map(|l| l.sku.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
 
     let placed_at = store::now_ms();
     let order = Order {
         id: store::new_id("ORD"),
         dealer_id: dealer.id.clone(),
         region: dealer.region.clone(),
-        ship_to: request.ship_to.clone().unwrap_or_else(|| dealer.region.clone()),
+        ship_to: request
+            .ship_to
+            .clone()
+            .unwrap_or_else(|| dealer.region.clone()),
         order_type: request.order_type,
         urgency: request.urgency,
         placed_at,
@@ -146,7 +171,13 @@ pub async fn place(state: &AppState, caller: &Caller, idempotency_key: &str, req
             }
             return Err(rejected(&decision));
         }
-        let new_order = new_order(&context, &decision, idempotency_key, &request_hash, &caller.actor())?;
+        let new_order = new_order(
+            &context,
+            &decision,
+            idempotency_key,
+            &request_hash,
+            &caller.actor(),
+        )?;
         let view = new_order.view()?;
         match state.writer.write(new_order).await? {
             Inserted::Created => return Ok(Placed::Created(Box::new(view))),
@@ -169,23 +200,38 @@ pub async fn place(state: &AppState, caller: &Caller, idempotency_key: &str, req
 fn validate_lines(state: &AppState, request: &PlaceOrder) -> ApiResult<()> {
     let mut problems = Vec::new();
     if request.lines.is_empty() {
-        problems.push(FieldProblem::new("/lines", "an order needs at least one line"));
+        problems.push(FieldProblem::new(
+            "/lines",
+            "an order needs at least one line",
+        ));
     }
     if request.lines.len() > MAX_LINES {
-        problems.push(FieldProblem::new("/lines", format!("at most {MAX_LINES} lines per order")));
+        problems.push(FieldProblem::new(
+            "/lines",
+            format!("at most {MAX_LINES} lines per order"),
+        ));
     }
     let mut seen = BTreeSet::new();
     for (i, line) in request.lines.iter().enumerate() {
         if !state.brand.catalogue.contains_key(&line.sku) {
-            problems.push(FieldProblem::new(format!("/lines/{i}/sku"), format!("unknown SKU {}", line.sku)));
+            problems.push(FieldProblem::new(
+                format!("/lines/{i}/sku"),
+                format!("unknown SKU {}", line.sku),
+            ));
         } else if !seen.insert(line.sku.as_str()) {
             problems.push(FieldProblem::new(
                 format!("/lines/{i}/sku"),
-                format!("SKU {} appears on two lines; put the whole quantity on one", line.sku),
+                format!(
+                    "SKU {} appears on two lines; put the whole quantity on one",
+                    line.sku
+                ),
             ));
         }
         if line.quantity <= 0 {
-            problems.push(FieldProblem::new(format!("/lines/{i}/quantity"), "quantity must be at least 1"));
+            problems.push(FieldProblem::new(
+                format!("/lines/{i}/quantity"),
+                "quantity must be at least 1",
+            ));
         } else if line.quantity > MAX_LINE_QUANTITY {
             problems.push(FieldProblem::new(
                 format!("/lines/{i}/quantity"),
@@ -193,7 +239,11 @@ fn validate_lines(state: &AppState, request: &PlaceOrder) -> ApiResult<()> {
             ));
         }
     }
-    if problems.is_empty() { Ok(()) } else { Err(ApiError::invalid_fields(problems)) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_fields(problems))
+    }
 }
 
 /// A fingerprint of what was asked, to tell a retry from a different
@@ -205,17 +255,28 @@ fn request_hash(dealer_id: &str, request: &PlaceOrder) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-async fn find_by_key(state: &AppState, dealer_id: &str, key: &str) -> ApiResult<Option<orders::OrderHeader>> {
+async fn find_by_key(
+    state: &AppState,
+    dealer_id: &str,
+    key: &str,
+) -> ApiResult<Option<orders::OrderHeader>> {
     let mut conn = state.store.pool.acquire().await?;
     Ok(orders::by_idempotency_key(&mut conn, dealer_id, key).await?)
 }
 
-async fn replay(state: &AppState, existing: orders::OrderHeader, request_hash: &str) -> ApiResult<Placed> {
+async fn replay(
+    state: &AppState,
+    existing: orders::OrderHeader,
+    request_hash: &str,
+) -> ApiResult<Placed> {
     let mut conn = state.store.pool.acquire().await?;
     if existing.request_hash != request_hash {
         return Err(ApiError::invalid(
             "Idempotency-Key",
-            format!("this key already placed order {} with a different request", existing.id),
+            format!(
+                "this key already placed order {} with a different request",
+                existing.id
+            ),
         ));
     }
     let view = orders::view(&mut conn, &existing.id)
@@ -237,7 +298,9 @@ fn warehouses_from(rows: Vec<(String, String, String, String, i64)>) -> Vec<Ware
             level,
             available: BTreeMap::new(),
         });
-        warehouse.available.insert(sku, available.clamp(0, u32::MAX as i64) as u32);
+        warehouse
+            .available
+            .insert(sku, available.clamp(0, u32::MAX as i64) as u32);
     }
     warehouses.into_values().collect()
 }
@@ -306,7 +369,9 @@ fn new_order(
     let plan = decision.sourcing.as_ref();
     let mut allocations: BTreeMap<(String, String), u32> = BTreeMap::new();
     for a in plan.map(|p| p.allocations.as_slice()).unwrap_or_default() {
-        *allocations.entry((a.warehouse_id.clone(), a.sku.clone())).or_default() += a.quantity;
+        *allocations
+            .entry((a.warehouse_id.clone(), a.sku.clone()))
+            .or_default() += a.quantity;
     }
     let mut backorders: BTreeMap<String, u32> = BTreeMap::new();
     for b in plan.map(|p| p.backorders.as_slice()).unwrap_or_default() {
@@ -319,7 +384,11 @@ fn new_order(
     // A backorder holds the order too; say so next to the policy's reasons.
     let mut reasons = decision.reasons.clone();
     if !backorders.is_empty() {
-        let short = backorders.iter().map(|(sku, q)| format!("{q} × {sku}")).collect::<Vec<_>>().join(", ");
+        let short = backorders
+            .iter()
+            .map(|(sku, q)| format!("{q} × {sku}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         reasons.push(Reason {
             code: "backorder".into(),
             message: format!("available stock does not cover {short}; held for review"),
@@ -347,7 +416,11 @@ fn new_order(
         lines,
         allocations: allocations
             .into_iter()
-            .map(|((warehouse_id, sku), quantity)| NewAllocation { warehouse_id, sku, quantity })
+            .map(|((warehouse_id, sku), quantity)| NewAllocation {
+                warehouse_id,
+                sku,
+                quantity,
+            })
             .collect(),
         backorders: backorders.into_iter().collect(),
     })

@@ -16,11 +16,13 @@ use serde::Deserialize;
 
 use crate::api::{ApiError, ApiResult, AppState, Caller, FieldProblem, Role};
 use crate::config::BrandConfig;
+use crate::domain::WarehouseLevel;
 use crate::store::catalogue::{self, WarehouseView};
 use crate::store::inventory::{self, Movement, MovementKind};
-use crate::store::transfers::{self, NewTransfer, TransferAction, TransferLine, TransferStatus, TransferView};
+use crate::store::transfers::{
+    self, NewTransfer, TransferAction, TransferLine, TransferStatus, TransferView,
+};
 use crate::store::{new_id, now_ms};
-use crate::domain::WarehouseLevel;
 
 pub const INTRA_REGION_HANDLING: i64 = 20_000;
 pub const INTRA_REGION_PER_CASE: i64 = 300;
@@ -56,7 +58,11 @@ pub fn neighbour_rank(brand: &BrandConfig, from: &str, to: &str) -> Option<i64> 
             .and_then(|r| r.region.neighbours.iter().position(|n| n == other))
             .map(|i| i as i64 + 1)
     };
-    Some(rank_in(to, from).or_else(|| rank_in(from, to)).unwrap_or(NON_NEIGHBOUR_RANK))
+    Some(
+        rank_in(to, from)
+            .or_else(|| rank_in(from, to))
+            .unwrap_or(NON_NEIGHBOUR_RANK),
+    )
 }
 
 /// The route shown to people, e.g. `WH-GD-1 (gd) → WH-GX-1 (gx)`.
@@ -138,9 +144,15 @@ async fn warehouse(state: &AppState, id: &str, path: &str) -> ApiResult<Warehous
 }
 
 /// Plans a transfer (status `planned`), awaiting HQ's approval.
-pub async fn plan(state: &AppState, caller: &Caller, request: PlanTransfer) -> ApiResult<TransferView> {
+pub async fn plan(
+    state: &AppState,
+    caller: &Caller,
+    request: PlanTransfer,
+) -> ApiResult<TransferView> {
     if let Role::Dealer { .. } = caller.role {
-        return Err(ApiError::forbidden("dealers may not plan transfers; ask your regional center"));
+        return Err(ApiError::forbidden(
+            "dealers may not plan transfers; ask your regional center",
+        ));
     }
     let from = warehouse(state, &request.from_warehouse, "/from_warehouse").await?;
     let to = warehouse(state, &request.to_warehouse, "/to_warehouse").await?;
@@ -152,7 +164,10 @@ pub async fn plan(state: &AppState, caller: &Caller, request: PlanTransfer) -> A
     }
     let mut problems = Vec::new();
     if from.id == to.id {
-        problems.push(FieldProblem::new("/to_warehouse", "source and destination are the same warehouse"));
+        problems.push(FieldProblem::new(
+            "/to_warehouse",
+            "source and destination are the same warehouse",
+        ));
     }
     if request.reason.trim().is_empty() {
         problems.push(FieldProblem::new("/reason", "say why the stock moves"));
@@ -160,42 +175,78 @@ pub async fn plan(state: &AppState, caller: &Caller, request: PlanTransfer) -> A
     if request.cost_estimate.is_some_and(|c| c < 0) {
         problems.push(FieldProblem::new("/cost_estimate", "must not be negative"));
     }
-    if request.route.as_deref().is_some_and(|r| r.trim().is_empty()) {
-        problems.push(FieldProblem::new("/route", "leave it out to have one made, or describe the route"));
+    if request
+        .route
+        .as_deref()
+        .is_some_and(|r| r.trim().is_empty())
+    {
+        problems.push(FieldProblem::new(
+            "/route",
+            "leave it out to have one made, or describe the route",
+        ));
     }
     if request.lines.is_empty() || request.lines.len() > MAX_LINES {
-        problems.push(FieldProblem::new("/lines", format!("between 1 and {MAX_LINES} lines")));
+        problems.push(FieldProblem::new(
+            "/lines",
+            format!("between 1 and {MAX_LINES} lines"),
+        ));
     }
     let mut seen = BTreeSet::new();
     let mut conn = state.store.pool.acquire().await?;
     for (i, line) in request.lines.iter().enumerate() {
         match state.brand.catalogue.get(&line.sku) {
-            None => problems.push(FieldProblem::new(format!("/lines/{i}/sku"), format!("unknown SKU {}", line.sku))),
+            None => problems.push(FieldProblem::new(
+                format!("/lines/{i}/sku"),
+                format!("unknown SKU {}", line.sku),
+            )),
             Some(product) => {
                 let allowed = &product.restricted_to_regions;
                 if !allowed.is_empty() && !allowed.contains(&to.region) {
                     problems.push(FieldProblem::new(
                         format!("/lines/{i}/sku"),
-                        format!("{} is reserved for regions {}; it may not move to {}", line.sku, allowed.join(", "), to.region),
+                        format!(
+                            "{} is reserved for regions {}; it may not move to {}",
+                            line.sku,
+                            allowed.join(", "),
+                            to.region
+                        ),
                     ));
-                } else if inventory::level_of(&mut conn, &from.id, &line.sku).await?.is_none() {
-                    problems.push(FieldProblem::new(format!("/lines/{i}/sku"), format!("{} holds no {}", from.id, line.sku)));
+                } else if inventory::level_of(&mut conn, &from.id, &line.sku)
+                    .await?
+                    .is_none()
+                {
+                    problems.push(FieldProblem::new(
+                        format!("/lines/{i}/sku"),
+                        format!("{} holds no {}", from.id, line.sku),
+                    ));
                 }
             }
         }
         if !seen.insert(line.sku.as_str()) {
-            problems.push(FieldProblem::new(format!("/lines/{i}/sku"), format!("{} appears twice", line.sku)));
+            problems.push(FieldProblem::new(
+                format!("/lines/{i}/sku"),
+                format!("{} appears twice", line.sku),
+            ));
         }
         if line.quantity <= 0 || line.quantity > MAX_QUANTITY {
-            problems.push(FieldProblem::new(format!("/lines/{i}/quantity"), format!("between 1 and {MAX_QUANTITY} cases")));
+            problems.push(FieldProblem::new(
+                format!("/lines/{i}/quantity"),
+                format!("between 1 and {MAX_QUANTITY} cases"),
+            ));
         }
     }
     drop(conn);
     if !problems.is_empty() {
         return Err(ApiError::invalid_fields(problems));
     }
-    let mut lines: Vec<TransferLine> =
-        request.lines.into_iter().map(|l| TransferLine { sku: l.sku, quantity: l.quantity }).collect();
+    let mut lines: Vec<TransferLine> = request
+        .lines
+        .into_iter()
+        .map(|l| TransferLine {
+            sku: l.sku,
+            quantity: l.quantity,
+        })
+        .collect();
     lines.sort_by(|a, b| a.sku.cmp(&b.sku));
     let mut transfer = new_transfer(
         &state.brand,
@@ -223,7 +274,9 @@ pub async fn plan(state: &AppState, caller: &Caller, request: PlanTransfer) -> A
 fn check_visible(caller: &Caller, t: &TransferView) -> ApiResult<()> {
     match &caller.role {
         Role::HqAdmin => Ok(()),
-        Role::RegionAdmin { region } if *region == t.from_region || *region == t.to_region => Ok(()),
+        Role::RegionAdmin { region } if *region == t.from_region || *region == t.to_region => {
+            Ok(())
+        }
         Role::RegionAdmin { region } => Err(ApiError::forbidden(format!(
             "a region admin of {region} may not see transfer {} ({} → {})",
             t.id, t.from_region, t.to_region
@@ -234,14 +287,21 @@ fn check_visible(caller: &Caller, t: &TransferView) -> ApiResult<()> {
 
 pub async fn show(state: &AppState, caller: &Caller, id: &str) -> ApiResult<TransferView> {
     let mut conn = state.store.pool.acquire().await?;
-    let transfer = transfers::get(&mut conn, id).await?.ok_or_else(|| ApiError::not_found("transfer", id))?;
+    let transfer = transfers::get(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("transfer", id))?;
     check_visible(caller, &transfer)?;
     Ok(transfer)
 }
 
 /// Who may take each action: HQ approves; the source ships; the
 /// destination receives; either end (or HQ) cancels.
-async fn check_permission(state: &AppState, caller: &Caller, t: &TransferView, action: TransferAction) -> ApiResult<()> {
+async fn check_permission(
+    state: &AppState,
+    caller: &Caller,
+    t: &TransferView,
+    action: TransferAction,
+) -> ApiResult<()> {
     let verb = action.name();
     let from = warehouse(state, &t.from_warehouse, "/from_warehouse").await?;
     let to = warehouse(state, &t.to_warehouse, "/to_warehouse").await?;
@@ -259,22 +319,43 @@ async fn check_permission(state: &AppState, caller: &Caller, t: &TransferView, a
             TransferAction::Receive => format!("the destination warehouse {}", to.id),
             _ => format!("{} or {}", from.id, to.id),
         };
-        Err(ApiError::forbidden(format!("only HQ or the admin of {whose} may {verb} transfer {}", t.id)))
+        Err(ApiError::forbidden(format!(
+            "only HQ or the admin of {whose} may {verb} transfer {}",
+            t.id
+        )))
     }
 }
 
 fn conflict(t: &TransferView, action: TransferAction) -> ApiError {
     ApiError::conflict(
-        format!("transfer {} is {}; it cannot {}", t.id, t.status.name(), action.name()),
-        t.status.allowed().iter().map(|a| a.name().to_string()).collect(),
+        format!(
+            "transfer {} is {}; it cannot {}",
+            t.id,
+            t.status.name(),
+            action.name()
+        ),
+        t.status
+            .allowed()
+            .iter()
+            .map(|a| a.name().to_string())
+            .collect(),
     )
 }
 
 /// Approve, ship, receive or cancel, moving the stock the step implies.
-pub async fn act(state: &AppState, caller: &Caller, id: &str, action: TransferAction, note: &str) -> ApiResult<TransferView> {
+pub async fn act(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    action: TransferAction,
+    note: &str,
+) -> ApiResult<TransferView> {
     let current = show(state, caller, id).await?;
     check_permission(state, caller, &current, action).await?;
-    let next = current.status.after(action).map_err(|_| conflict(&current, action))?;
+    let next = current
+        .status
+        .after(action)
+        .map_err(|_| conflict(&current, action))?;
     let at = now_ms();
     let actor = caller.actor();
     let mut tx = state.store.begin_write().await?;
@@ -289,19 +370,29 @@ pub async fn act(state: &AppState, caller: &Caller, id: &str, action: TransferAc
     for (i, line) in current.lines.iter().enumerate() {
         let q = line.quantity;
         let (warehouse, kind, on_hand, reserved) = match (action, current.status) {
-            (TransferAction::Approve, _) => (&current.from_warehouse, MovementKind::Reservation, 0, q),
-            (TransferAction::Ship, _) => (&current.from_warehouse, MovementKind::TransferOut, -q, -q),
+            (TransferAction::Approve, _) => {
+                (&current.from_warehouse, MovementKind::Reservation, 0, q)
+            }
+            (TransferAction::Ship, _) => {
+                (&current.from_warehouse, MovementKind::TransferOut, -q, -q)
+            }
             (TransferAction::Receive, _) => (&current.to_warehouse, MovementKind::TransferIn, q, 0),
-            (TransferAction::Cancel, TransferStatus::Approved) => (&current.from_warehouse, MovementKind::Release, 0, -q),
+            (TransferAction::Cancel, TransferStatus::Approved) => {
+                (&current.from_warehouse, MovementKind::Release, 0, -q)
+            }
             // Nothing was reserved before approval: nothing to release.
             (TransferAction::Cancel, _) => continue,
         };
         let movement = Movement {
             transfer_id: Some(id),
-            ..Movement::new(warehouse, &line.sku, kind, on_hand, reserved, &reason, &actor, at)
+            ..Movement::new(
+                warehouse, &line.sku, kind, on_hand, reserved, &reason, &actor, at,
+            )
         };
         if !inventory::apply(&mut tx, &movement).await? {
-            let (on_hand, reserved) = inventory::level_of(&mut tx, warehouse, &line.sku).await?.unwrap_or((0, 0));
+            let (on_hand, reserved) = inventory::level_of(&mut tx, warehouse, &line.sku)
+                .await?
+                .unwrap_or((0, 0));
             return Err(match action {
                 TransferAction::Approve => ApiError::invalid(
                     format!("/lines/{i}/quantity"),
@@ -319,7 +410,17 @@ pub async fn act(state: &AppState, caller: &Caller, id: &str, action: TransferAc
             });
         }
     }
-    transfers::record_event(&mut tx, id, Some(current.status), next, action.name(), &actor, at, note).await?;
+    transfers::record_event(
+        &mut tx,
+        id,
+        Some(current.status),
+        next,
+        action.name(),
+        &actor,
+        at,
+        note,
+    )
+    .await?;
     tx.commit().await?;
     show(state, caller, id).await
 }

@@ -97,7 +97,8 @@ fn from_row(row: &AnyRow) -> StoreResult<AlertView> {
         sku: row.try_get(4)?,
         status: decode_enum("alert status", &status)?,
         message: row.try_get(6)?,
-        details: serde_json::from_str(&details).map_err(|e| StoreError::corrupt("alert details", e))?,
+        details: serde_json::from_str(&details)
+            .map_err(|e| StoreError::corrupt("alert details", e))?,
         transfer_id: row.try_get(8)?,
         dedupe_key: row.try_get(9)?,
         created_at: row.try_get(10)?,
@@ -119,7 +120,11 @@ pub struct NewAlert {
 
 /// Raises `alert` unless one with its key is open; returns the new id, or
 /// `None` when it was already open.
-pub async fn raise(conn: &mut AnyConnection, alert: &NewAlert, at: i64) -> StoreResult<Option<String>> {
+pub async fn raise(
+    conn: &mut AnyConnection,
+    alert: &NewAlert,
+    at: i64,
+) -> StoreResult<Option<String>> {
     let id = new_id("ALR");
     let inserted = sqlx::query(
         "INSERT INTO alerts (id, kind, region, warehouse_id, sku, status, message, details, transfer_id, \
@@ -141,7 +146,13 @@ pub async fn raise(conn: &mut AnyConnection, alert: &NewAlert, at: i64) -> Store
 }
 
 /// Resolves an open alert; false if it was not open (any more).
-pub async fn resolve(conn: &mut AnyConnection, id: &str, by: &str, note: &str, at: i64) -> StoreResult<bool> {
+pub async fn resolve(
+    conn: &mut AnyConnection,
+    id: &str,
+    by: &str,
+    note: &str,
+    at: i64,
+) -> StoreResult<bool> {
     let updated = sqlx::query(
         "UPDATE alerts SET status = 'resolved', resolved_at = $1, resolved_by = $2, resolution_note = $3 \
          WHERE id = $4 AND status = 'open'",
@@ -158,7 +169,11 @@ pub async fn resolve(conn: &mut AnyConnection, id: &str, by: &str, note: &str, a
 
 /// Links a drafted transfer to its alert, if none is linked yet: the claim
 /// that keeps two scanners from drafting two transfers for one alert.
-pub async fn claim_transfer(conn: &mut AnyConnection, alert_id: &str, transfer_id: &str) -> StoreResult<bool> {
+pub async fn claim_transfer(
+    conn: &mut AnyConnection,
+    alert_id: &str,
+    transfer_id: &str,
+) -> StoreResult<bool> {
     let updated = sqlx::query(
         "UPDATE alerts SET transfer_id = $1 WHERE id = $2 AND status = 'open' AND transfer_id IS NULL",
     )
@@ -172,7 +187,10 @@ pub async fn claim_transfer(conn: &mut AnyConnection, alert_id: &str, transfer_i
 
 pub async fn get(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<AlertView>> {
     let sql = format!("SELECT {COLUMNS} FROM alerts WHERE id = $1");
-    let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await?;
+    let row = sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -186,7 +204,10 @@ pub struct AlertFilter<'a> {
     pub limit: i64,
 }
 
-pub async fn list(conn: &mut AnyConnection, filter: &AlertFilter<'_>) -> StoreResult<Vec<AlertView>> {
+pub async fn list(
+    conn: &mut AnyConnection,
+    filter: &AlertFilter<'_>,
+) -> StoreResult<Vec<AlertView>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM alerts \
          WHERE ($1 = '' OR region = $1) AND ($2 = '' OR kind = $2) AND ($3 = '' OR status = $3) \
@@ -212,7 +233,10 @@ pub async fn open(conn: &mut AnyConnection) -> StoreResult<Vec<AlertView>> {
 }
 
 /// Open alerts counted per region and kind, for the dashboard.
-pub async fn open_counts(conn: &mut AnyConnection, region: Option<&str>) -> StoreResult<Vec<(String, String, i64)>> {
+pub async fn open_counts(
+    conn: &mut AnyConnection,
+    region: Option<&str>,
+) -> StoreResult<Vec<(String, String, i64)>> {
     Ok(sqlx::query_as(
         "SELECT region, kind, COUNT(*) FROM alerts WHERE status = 'open' AND ($1 = '' OR region = $1) \
          GROUP BY region, kind",
@@ -226,7 +250,10 @@ pub async fn open_counts(conn: &mut AnyConnection, region: Option<&str>) -> Stor
 
 /// Cases ordered per region and SKU since `since` (orders not cancelled or
 /// rejected, free goods included: they leave the warehouse too).
-pub async fn ordered_since(conn: &mut AnyConnection, since: i64) -> StoreResult<Vec<(String, String, i64)>> {
+pub async fn ordered_since(
+    conn: &mut AnyConnection,
+    since: i64,
+) -> StoreResult<Vec<(String, String, i64)>> {
     Ok(sqlx::query_as(
         "SELECT o.region, l.sku, COALESCE(CAST(SUM(l.quantity) AS BIGINT), 0) \
          FROM order_lines l JOIN orders o ON o.id = l.order_id \
@@ -240,15 +267,20 @@ pub async fn ordered_since(conn: &mut AnyConnection, since: i64) -> StoreResult<
 
 /// When each region's first order was placed.
 pub async fn first_orders(conn: &mut AnyConnection) -> StoreResult<Vec<(String, i64)>> {
-    Ok(sqlx::query_as("SELECT region, MIN(placed_at) FROM orders GROUP BY region")
-        .fetch_all(&mut *conn)
-        .await?)
+    Ok(
+        sqlx::query_as("SELECT region, MIN(placed_at) FROM orders GROUP BY region")
+            .fetch_all(&mut *conn)
+            .await?,
+    )
 }
 
 /// `(order id, decision JSON)` of orders placed since `since` whose
 /// sourcing signalled production (a text match narrows the rows; the
 /// caller parses the JSON).
-pub async fn production_signals_since(conn: &mut AnyConnection, since: i64) -> StoreResult<Vec<(String, String)>> {
+pub async fn production_signals_since(
+    conn: &mut AnyConnection,
+    since: i64,
+) -> StoreResult<Vec<(String, String)>> {
     Ok(sqlx::query_as(
         "SELECT id, decision FROM orders \
          WHERE placed_at >= $1 AND status <> 'cancelled' AND decision LIKE '%production_alert%' \
@@ -267,13 +299,20 @@ pub async fn last_scan_started(conn: &mut AnyConnection) -> StoreResult<Option<i
     Ok(latest)
 }
 
-pub async fn record_scan(conn: &mut AnyConnection, started_at: i64, finished_at: i64, summary: &serde_json::Value) -> StoreResult<()> {
-    sqlx::query("INSERT INTO alert_scans (id, started_at, finished_at, summary) VALUES ($1, $2, $3, $4)")
-        .bind(new_id("SCN"))
-        .bind(started_at)
-        .bind(finished_at)
-        .bind(summary.to_string())
-        .execute(&mut *conn)
-        .await?;
+pub async fn record_scan(
+    conn: &mut AnyConnection,
+    started_at: i64,
+    finished_at: i64,
+    summary: &serde_json::Value,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO alert_scans (id, started_at, finished_at, summary) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(new_id("SCN"))
+    .bind(started_at)
+    .bind(finished_at)
+    .bind(summary.to_string())
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }

@@ -62,7 +62,12 @@ impl From<Option<&str>> for Value {
 pub const MAX_PARAMS: usize = 240;
 
 /// Inserts `rows` (each as long as `columns`) into `table`.
-pub async fn insert(conn: &mut AnyConnection, table: &str, columns: &[&str], rows: &[Vec<Value>]) -> StoreResult<()> {
+pub async fn insert(
+    conn: &mut AnyConnection,
+    table: &str,
+    columns: &[&str],
+    rows: &[Vec<Value>],
+) -> StoreResult<()> {
     let per_chunk = (MAX_PARAMS / columns.len()).max(1);
     for chunk in rows.chunks(per_chunk) {
         let sql = statement(table, columns, chunk.len());
@@ -107,6 +112,9 @@ fn statement(table: &str, columns: &[&str], rows: usize) -> String {
 mod tests {
     #[test]
     fn numbers_parameters_across_rows() {
-        assert_eq!(super::statement("t", &["a", "b"], 2), "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
+        assert_eq!(
+            super::statement("t", &["a", "b"], 2),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
+        );
     }
 }

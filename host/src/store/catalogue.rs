@@ -81,19 +81,30 @@ fn warehouse_from_row(row: &sqlx::any::AnyRow) -> StoreResult<WarehouseView> {
 
 /// Warehouses of one region, or all, by id.
 pub async fn warehouses(store: &Store, region: Option<&str>) -> StoreResult<Vec<WarehouseView>> {
-    let sql = format!("SELECT {WAREHOUSE_COLUMNS} FROM warehouses WHERE ($1 = '' OR region = $1) ORDER BY id");
-    let rows = sqlx::query(&sql).bind(region.unwrap_or("")).fetch_all(&store.pool).await?;
+    let sql = format!(
+        "SELECT {WAREHOUSE_COLUMNS} FROM warehouses WHERE ($1 = '' OR region = $1) ORDER BY id"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(region.unwrap_or(""))
+        .fetch_all(&store.pool)
+        .await?;
     rows.iter().map(warehouse_from_row).collect()
 }
 
 pub async fn warehouse(store: &Store, id: &str) -> StoreResult<Option<WarehouseView>> {
     let sql = format!("SELECT {WAREHOUSE_COLUMNS} FROM warehouses WHERE id = $1");
-    let row = sqlx::query(&sql).bind(id).fetch_optional(&store.pool).await?;
+    let row = sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&store.pool)
+        .await?;
     row.as_ref().map(warehouse_from_row).transpose()
 }
 
 /// Adds a warehouse; false if the id is taken.
-pub async fn insert_warehouse(conn: &mut sqlx::AnyConnection, warehouse: &WarehouseView) -> StoreResult<bool> {
+pub async fn insert_warehouse(
+    conn: &mut sqlx::AnyConnection,
+    warehouse: &WarehouseView,
+) -> StoreResult<bool> {
     let inserted = sqlx::query(
         "INSERT INTO warehouses (id, name, region, level, owner) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
     )

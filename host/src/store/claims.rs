@@ -135,10 +135,13 @@ fn from_row(row: &AnyRow) -> StoreResult<ClaimView> {
         region: row.try_get(3)?,
         kind: decode_enum("claim kind", &kind)?,
         description: row.try_get(5)?,
-        photos: serde_json::from_str(&photos).map_err(|e| StoreError::corrupt("claim photos", e))?,
+        photos: serde_json::from_str(&photos)
+            .map_err(|e| StoreError::corrupt("claim photos", e))?,
         lines: serde_json::from_str(&lines).map_err(|e| StoreError::corrupt("claim lines", e))?,
         status,
-        resolution: resolution.map(|r| decode_enum("claim resolution", &r)).transpose()?,
+        resolution: resolution
+            .map(|r| decode_enum("claim resolution", &r))
+            .transpose()?,
         refund_amount: row.try_get(10)?,
         reshipment_id: row.try_get(11)?,
         decision_note: row.try_get(12)?,
@@ -233,9 +236,14 @@ pub async fn list(conn: &mut AnyConnection, filter: &ClaimFilter) -> StoreResult
     let after = filter.after.as_ref();
     if after.is_some() {
         let (at, id) = (texts.len() + 1, texts.len() + 2);
-        sql.push_str(&format!(" AND (opened_at < ${at} OR (opened_at = ${at} AND id < ${id}))"));
+        sql.push_str(&format!(
+            " AND (opened_at < ${at} OR (opened_at = ${at} AND id < ${id}))"
+        ));
     }
-    sql.push_str(&format!(" ORDER BY opened_at DESC, id DESC LIMIT {}", filter.limit + 1));
+    sql.push_str(&format!(
+        " ORDER BY opened_at DESC, id DESC LIMIT {}",
+        filter.limit + 1
+    ));
     let mut query = sqlx::query(&sql);
     for text in texts {
         query = query.bind(text);
@@ -260,7 +268,11 @@ pub struct Decision<'a> {
 
 /// Records the decision if the claim is still open; false if someone
 /// decided it first.
-pub async fn decide(conn: &mut AnyConnection, id: &str, decision: &Decision<'_>) -> StoreResult<bool> {
+pub async fn decide(
+    conn: &mut AnyConnection,
+    id: &str,
+    decision: &Decision<'_>,
+) -> StoreResult<bool> {
     let updated = sqlx::query(
         "UPDATE claims SET status = $1, resolution = $2, refund_amount = $3, decision_note = $4, \
          decided_by = $5, decided_at = $6 WHERE id = $7 AND status = 'open'",
@@ -278,7 +290,11 @@ pub async fn decide(conn: &mut AnyConnection, id: &str, decision: &Decision<'_>)
     Ok(updated == 1)
 }
 
-pub async fn set_reshipment(conn: &mut AnyConnection, id: &str, shipment_id: &str) -> StoreResult<()> {
+pub async fn set_reshipment(
+    conn: &mut AnyConnection,
+    id: &str,
+    shipment_id: &str,
+) -> StoreResult<()> {
     sqlx::query("UPDATE claims SET reshipment_id = $1 WHERE id = $2")
         .bind(shipment_id)
         .bind(id)
@@ -298,19 +314,21 @@ pub async fn reshipments(conn: &mut AnyConnection, claim_id: &str) -> StoreResul
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         let id: String = row.try_get(0)?;
-        let lines = sqlx::query("SELECT sku, quantity FROM shipment_lines WHERE shipment_id = $1 ORDER BY sku")
-            .bind(&id)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|r| {
-                let quantity: i64 = r.try_get(1)?;
-                Ok(ShipmentLine {
-                    sku: r.try_get(0)?,
-                    quantity: quantity.clamp(0, u32::MAX as i64) as u32,
-                })
+        let lines = sqlx::query(
+            "SELECT sku, quantity FROM shipment_lines WHERE shipment_id = $1 ORDER BY sku",
+        )
+        .bind(&id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            let quantity: i64 = r.try_get(1)?;
+            Ok(ShipmentLine {
+                sku: r.try_get(0)?,
+                quantity: quantity.clamp(0, u32::MAX as i64) as u32,
             })
-            .collect::<StoreResult<Vec<_>>>()?;
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
         out.push(Reshipment {
             id,
             warehouse_id: row.try_get(1)?,
@@ -340,7 +358,10 @@ pub struct NewReshipment<'a> {
 
 /// Writes the shipment and its lines; the stock it takes is the caller's
 /// `inventory::apply`, in the same transaction.
-pub async fn insert_reshipment(conn: &mut AnyConnection, shipment: &NewReshipment<'_>) -> StoreResult<()> {
+pub async fn insert_reshipment(
+    conn: &mut AnyConnection,
+    shipment: &NewReshipment<'_>,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO shipments (id, order_id, warehouse_id, carrier, tracking_no, status, claim_id, shipped_by, shipped_at) \
          VALUES ($1, $2, $3, $4, $5, 'shipped', $6, $7, $8)",
@@ -368,17 +389,25 @@ pub async fn insert_reshipment(conn: &mut AnyConnection, shipment: &NewReshipmen
 
 /// Available stock (on hand − reserved) of one SKU at one warehouse; 0 if
 /// it never held the SKU.
-pub async fn available(conn: &mut AnyConnection, warehouse_id: &str, sku: &str) -> StoreResult<i64> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT on_hand - reserved FROM stock WHERE warehouse_id = $1 AND sku = $2")
-        .bind(warehouse_id)
-        .bind(sku)
-        .fetch_optional(conn)
-        .await?;
+pub async fn available(
+    conn: &mut AnyConnection,
+    warehouse_id: &str,
+    sku: &str,
+) -> StoreResult<i64> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT on_hand - reserved FROM stock WHERE warehouse_id = $1 AND sku = $2")
+            .bind(warehouse_id)
+            .bind(sku)
+            .fetch_optional(conn)
+            .await?;
     Ok(row.map_or(0, |(available,)| available))
 }
 
 /// The region a warehouse belongs to, if it exists.
-pub async fn warehouse_region(conn: &mut AnyConnection, warehouse_id: &str) -> StoreResult<Option<String>> {
+pub async fn warehouse_region(
+    conn: &mut AnyConnection,
+    warehouse_id: &str,
+) -> StoreResult<Option<String>> {
     let row: Option<(String,)> = sqlx::query_as("SELECT region FROM warehouses WHERE id = $1")
         .bind(warehouse_id)
         .fetch_optional(conn)
@@ -388,7 +417,10 @@ pub async fn warehouse_region(conn: &mut AnyConnection, warehouse_id: &str) -> S
 
 /// What the order's own shipments (not reshipments) carried, per
 /// warehouse and SKU, in shipment order: `(warehouse, sku, quantity, carrier)`.
-pub async fn shipped(conn: &mut AnyConnection, order_id: &str) -> StoreResult<Vec<(String, String, i64, String)>> {
+pub async fn shipped(
+    conn: &mut AnyConnection,
+    order_id: &str,
+) -> StoreResult<Vec<(String, String, i64, String)>> {
     let rows = sqlx::query(
         "SELECT s.warehouse_id, l.sku, l.quantity, s.carrier FROM shipments s \
          JOIN shipment_lines l ON l.shipment_id = s.id \
@@ -398,13 +430,23 @@ pub async fn shipped(conn: &mut AnyConnection, order_id: &str) -> StoreResult<Ve
     .fetch_all(conn)
     .await?;
     rows.iter()
-        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?)))
+        .map(|row| {
+            Ok((
+                row.try_get(0)?,
+                row.try_get(1)?,
+                row.try_get(2)?,
+                row.try_get(3)?,
+            ))
+        })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
 }
 
 /// Cases per SKU that open or approved claims of the order already cover.
-pub async fn claimed(conn: &mut AnyConnection, order_id: &str) -> StoreResult<BTreeMap<String, i64>> {
+pub async fn claimed(
+    conn: &mut AnyConnection,
+    order_id: &str,
+) -> StoreResult<BTreeMap<String, i64>> {
     let mut out = BTreeMap::new();
     for claim in for_order(conn, order_id).await? {
         if claim.status == ClaimStatus::Rejected {
@@ -419,11 +461,15 @@ pub async fn claimed(conn: &mut AnyConnection, order_id: &str) -> StoreResult<BT
 
 /// What the order charged per case of each SKU (its paid line's unit price;
 /// free goods count nothing).
-pub async fn unit_prices(conn: &mut AnyConnection, order_id: &str) -> StoreResult<BTreeMap<String, Fen>> {
-    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT sku, unit_price FROM order_lines WHERE order_id = $1")
-        .bind(order_id)
-        .fetch_all(conn)
-        .await?;
+pub async fn unit_prices(
+    conn: &mut AnyConnection,
+    order_id: &str,
+) -> StoreResult<BTreeMap<String, Fen>> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT sku, unit_price FROM order_lines WHERE order_id = $1")
+            .bind(order_id)
+            .fetch_all(conn)
+            .await?;
     let mut out = BTreeMap::new();
     for (sku, price) in rows {
         let entry = out.entry(sku).or_insert(0);
@@ -445,7 +491,11 @@ mod tests {
 
     #[test]
     fn names_match_their_stored_form() {
-        for status in [ClaimStatus::Open, ClaimStatus::Approved, ClaimStatus::Rejected] {
+        for status in [
+            ClaimStatus::Open,
+            ClaimStatus::Approved,
+            ClaimStatus::Rejected,
+        ] {
             assert_eq!(encode_enum(&status), status.name());
         }
         assert_eq!(encode_enum(&ClaimKind::WrongGoods), "wrong_goods");

@@ -31,7 +31,8 @@ fn from_row(row: &AnyRow) -> StoreResult<DealerView> {
             region: row.try_get(2)?,
             tier,
             class,
-            territory: serde_json::from_str(&territory).map_err(|e| StoreError::corrupt("dealer territory", e))?,
+            territory: serde_json::from_str(&territory)
+                .map_err(|e| StoreError::corrupt("dealer territory", e))?,
             credit_limit: row.try_get(6)?,
             outstanding_balance: row.try_get(7)?,
             usual_order_cases: usual.clamp(0, u32::MAX as i64) as u32,
@@ -89,7 +90,10 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, dealer: &DealerView) -> Stor
 }
 
 /// Rewrites a dealer's profile; the balance is left to payments.
-pub async fn update_profile(conn: &mut sqlx::AnyConnection, dealer: &DealerView) -> StoreResult<bool> {
+pub async fn update_profile(
+    conn: &mut sqlx::AnyConnection,
+    dealer: &DealerView,
+) -> StoreResult<bool> {
     let d = &dealer.dealer;
     let updated = sqlx::query(
         "UPDATE dealers SET name = $1, tier = $2, class = $3, territory = $4, credit_limit = $5, usual_order_cases = $6 \

@@ -223,7 +223,10 @@ pub struct StockFilter<'a> {
 }
 
 /// Stock rows matching `filter`, by warehouse and SKU.
-pub async fn stock(conn: &mut AnyConnection, filter: &StockFilter<'_>) -> StoreResult<Vec<StockRow>> {
+pub async fn stock(
+    conn: &mut AnyConnection,
+    filter: &StockFilter<'_>,
+) -> StoreResult<Vec<StockRow>> {
     let rows = sqlx::query(
         "SELECT s.warehouse_id, w.name, w.region, w.level, s.sku, s.on_hand, s.reserved, s.target, s.daily_demand \
          FROM stock s JOIN warehouses w ON w.id = s.warehouse_id \
@@ -258,19 +261,29 @@ pub async fn stock(conn: &mut AnyConnection, filter: &StockFilter<'_>) -> StoreR
 }
 
 /// `(on_hand, reserved)` of one stock row, if the warehouse holds the SKU.
-pub async fn level_of(conn: &mut AnyConnection, warehouse_id: &str, sku: &str) -> StoreResult<Option<(i64, i64)>> {
-    Ok(sqlx::query_as("SELECT on_hand, reserved FROM stock WHERE warehouse_id = $1 AND sku = $2")
-        .bind(warehouse_id)
-        .bind(sku)
-        .fetch_optional(&mut *conn)
-        .await?)
+pub async fn level_of(
+    conn: &mut AnyConnection,
+    warehouse_id: &str,
+    sku: &str,
+) -> StoreResult<Option<(i64, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT on_hand, reserved FROM stock WHERE warehouse_id = $1 AND sku = $2")
+            .bind(warehouse_id)
+            .bind(sku)
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
 }
 
 /// Takes the write lock on one stock row before reading it (a no-op
 /// update: PostgreSQL locks the row, SQLite the database), so that a figure
 /// read next cannot change before the caller's movement lands. Returns
 /// `(on_hand, reserved)`, or `None` if the warehouse does not hold the SKU.
-pub async fn lock_row(conn: &mut AnyConnection, warehouse_id: &str, sku: &str) -> StoreResult<Option<(i64, i64)>> {
+pub async fn lock_row(
+    conn: &mut AnyConnection,
+    warehouse_id: &str,
+    sku: &str,
+) -> StoreResult<Option<(i64, i64)>> {
     sqlx::query("UPDATE stock SET on_hand = on_hand WHERE warehouse_id = $1 AND sku = $2")
         .bind(warehouse_id)
         .bind(sku)
@@ -310,7 +323,10 @@ pub struct MovementFilter<'a> {
 }
 
 /// Movements matching `filter`, newest first (ids are time-ordered).
-pub async fn movements(conn: &mut AnyConnection, filter: &MovementFilter<'_>) -> StoreResult<Vec<MovementRow>> {
+pub async fn movements(
+    conn: &mut AnyConnection,
+    filter: &MovementFilter<'_>,
+) -> StoreResult<Vec<MovementRow>> {
     let rows = sqlx::query(
         "SELECT m.id, m.warehouse_id, m.sku, m.kind, m.on_hand_delta, m.reserved_delta, m.reason, m.actor, \
                 m.order_id, m.transfer_id, m.claim_id, m.at \
@@ -353,7 +369,10 @@ pub async fn movements(conn: &mut AnyConnection, filter: &MovementFilter<'_>) ->
 
 /// Stock of each region's own warehouses (every level but HQ's) summed:
 /// `(region, on_hand, reserved, target)`, one query for the dashboard.
-pub async fn region_totals(conn: &mut AnyConnection, region: Option<&str>) -> StoreResult<Vec<(String, i64, i64, i64)>> {
+pub async fn region_totals(
+    conn: &mut AnyConnection,
+    region: Option<&str>,
+) -> StoreResult<Vec<(String, i64, i64, i64)>> {
     Ok(sqlx::query_as(
         "SELECT w.region, COALESCE(CAST(SUM(s.on_hand) AS BIGINT), 0), \
                 COALESCE(CAST(SUM(s.reserved) AS BIGINT), 0), COALESCE(CAST(SUM(s.target) AS BIGINT), 0) \

@@ -8,6 +8,8 @@
 //! change of stock writes a movement in the same transaction, and
 //! idempotency is a unique index, not a lookup.
 
+pub mod alerts;
+pub mod bulk;
 pub mod catalogue;
 pub mod claims;
 pub mod dealers;
@@ -17,8 +19,6 @@ pub mod payments;
 pub mod seed;
 pub mod tokens;
 pub mod transfers;
-pub mod alerts;
-pub mod bulk;
 pub mod writer;
 
 use std::path::Path;
@@ -164,7 +164,10 @@ pub fn encode_enum<T: serde::Serialize>(value: &T) -> String {
 }
 
 /// The inverse of [`encode_enum`]; a name the code does not know is corrupt data.
-pub fn decode_enum<T: serde::de::DeserializeOwned>(what: &'static str, name: &str) -> StoreResult<T> {
+pub fn decode_enum<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    name: &str,
+) -> StoreResult<T> {
     serde_json::from_value(serde_json::Value::String(name.to_string()))
         .map_err(|_| StoreError::corrupt(what, format!("unknown value {name:?}")))
 }

@@ -86,7 +86,8 @@ impl NewOrder {
     /// The order as `view` would read it back right after `insert`, without
     /// the round trips.
     pub fn view(&self) -> StoreResult<OrderView> {
-        let reasons = serde_json::from_str(&self.reasons_json).map_err(|e| StoreError::corrupt("order reasons", e))?;
+        let reasons = serde_json::from_str(&self.reasons_json)
+            .map_err(|e| StoreError::corrupt("order reasons", e))?;
         Ok(OrderView {
             header: OrderHeader {
                 id: self.id.clone(),
@@ -133,13 +134,17 @@ impl NewOrder {
                         released: 0,
                     })
                     .collect();
-                allocations.sort_by(|a, b| (&a.warehouse_id, &a.sku).cmp(&(&b.warehouse_id, &b.sku)));
+                allocations
+                    .sort_by(|a, b| (&a.warehouse_id, &a.sku).cmp(&(&b.warehouse_id, &b.sku)));
                 allocations
             },
             backorders: self
                 .backorders
                 .iter()
-                .map(|(sku, quantity)| BackorderView { sku: sku.clone(), quantity: *quantity })
+                .map(|(sku, quantity)| BackorderView {
+                    sku: sku.clone(),
+                    quantity: *quantity,
+                })
                 .collect(),
             shipments: Vec::new(),
             timeline: self.initial_timeline(),
@@ -155,7 +160,10 @@ pub enum Inserted {
     /// The dealer already placed an order under this idempotency key.
     Duplicate,
     /// Stock moved since the pipeline looked: re-evaluate.
-    OutOfStock { warehouse_id: String, sku: String },
+    OutOfStock {
+        warehouse_id: String,
+        sku: String,
+    },
 }
 
 /// Writes the order, its lines, reservations (with movements), backorders
@@ -250,9 +258,23 @@ pub async fn insert(conn: &mut AnyConnection, order: &NewOrder) -> StoreResult<I
             .await?;
     }
     for event in order.initial_timeline() {
-        let from = event.from_status.as_deref().map(|s| decode_enum("order status", s)).transpose()?;
+        let from = event
+            .from_status
+            .as_deref()
+            .map(|s| decode_enum("order status", s))
+            .transpose()?;
         let to = decode_enum("order status", &event.to_status)?;
-        record_event(conn, &order.id, from, to, &event.action, &event.actor, event.at, &event.note).await?;
+        record_event(
+            conn,
+            &order.id,
+            from,
+            to,
+            &event.action,
+            &event.actor,
+            event.at,
+            &event.note,
+        )
+        .await?;
     }
     Ok(Inserted::Created)
 }
@@ -342,9 +364,19 @@ pub async fn header(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Or
 }
 
 /// The order a dealer placed under an idempotency key, if any.
-pub async fn by_idempotency_key(conn: &mut AnyConnection, dealer_id: &str, key: &str) -> StoreResult<Option<OrderHeader>> {
-    let sql = format!("SELECT {HEADER_COLUMNS} FROM orders WHERE dealer_id = $1 AND idempotency_key = $2");
-    let row = sqlx::query(&sql).bind(dealer_id).bind(key).fetch_optional(conn).await?;
+pub async fn by_idempotency_key(
+    conn: &mut AnyConnection,
+    dealer_id: &str,
+    key: &str,
+) -> StoreResult<Option<OrderHeader>> {
+    let sql = format!(
+        "SELECT {HEADER_COLUMNS} FROM orders WHERE dealer_id = $1 AND idempotency_key = $2"
+    );
+    let row = sqlx::query(&sql)
+        .bind(dealer_id)
+        .bind(key)
+        .fetch_optional(conn)
+        .await?;
     row.as_ref().map(header_from_row).transpose()
 }
 
@@ -440,7 +472,10 @@ fn count(value: i64) -> u32 {
     value.clamp(0, u32::MAX as i64) as u32
 }
 
-pub async fn allocations(conn: &mut AnyConnection, order_id: &str) -> StoreResult<Vec<AllocationView>> {
+pub async fn allocations(
+    conn: &mut AnyConnection,
+    order_id: &str,
+) -> StoreResult<Vec<AllocationView>> {
     let rows = sqlx::query(
         "SELECT warehouse_id, sku, quantity, shipped, released FROM allocations \
          WHERE order_id = $1 ORDER BY warehouse_id, sku",
@@ -470,7 +505,8 @@ pub async fn view(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Orde
         .bind(id)
         .fetch_one(&mut *conn)
         .await?;
-    let reasons = serde_json::from_str(&reasons).map_err(|e| StoreError::corrupt("order reasons", e))?;
+    let reasons =
+        serde_json::from_str(&reasons).map_err(|e| StoreError::corrupt("order reasons", e))?;
 
     let lines = sqlx::query(
         "SELECT line_no, sku, quantity, unit_price, discount, amount, free, promotion_id \
@@ -496,13 +532,18 @@ pub async fn view(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Orde
 
     let allocations = allocations(conn, id).await?;
 
-    let backorders = sqlx::query_as::<_, (String, i64)>("SELECT sku, quantity FROM backorders WHERE order_id = $1 ORDER BY sku")
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(|(sku, quantity)| BackorderView { sku, quantity: count(quantity) })
-        .collect();
+    let backorders = sqlx::query_as::<_, (String, i64)>(
+        "SELECT sku, quantity FROM backorders WHERE order_id = $1 ORDER BY sku",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|(sku, quantity)| BackorderView {
+        sku,
+        quantity: count(quantity),
+    })
+    .collect();
 
     let shipments = shipments(conn, id).await?;
 
@@ -538,13 +579,18 @@ async fn shipments(conn: &mut AnyConnection, order_id: &str) -> StoreResult<Vec<
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         let id: String = row.try_get(0)?;
-        let lines = sqlx::query_as::<_, (String, i64)>("SELECT sku, quantity FROM shipment_lines WHERE shipment_id = $1 ORDER BY sku")
-            .bind(&id)
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(|(sku, quantity)| ShipmentLine { sku, quantity: count(quantity) })
-            .collect();
+        let lines = sqlx::query_as::<_, (String, i64)>(
+            "SELECT sku, quantity FROM shipment_lines WHERE shipment_id = $1 ORDER BY sku",
+        )
+        .bind(&id)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|(sku, quantity)| ShipmentLine {
+            sku,
+            quantity: count(quantity),
+        })
+        .collect();
         let tracking = sqlx::query_as::<_, TrackingView>(
             "SELECT at, location, description, recorded_by FROM tracking_events WHERE shipment_id = $1 ORDER BY id",
         )
@@ -569,14 +615,19 @@ async fn shipments(conn: &mut AnyConnection, order_id: &str) -> StoreResult<Vec<
 }
 
 /// The stored decision with its trace, as JSON.
-pub async fn decision(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<(serde_json::Value, serde_json::Value)>> {
-    let row: Option<(String, String)> = sqlx::query_as("SELECT decision, context FROM orders WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
+pub async fn decision(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> StoreResult<Option<(serde_json::Value, serde_json::Value)>> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT decision, context FROM orders WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
     row.map(|(decision, context)| {
         Ok((
-            serde_json::from_str(&decision).map_err(|e| StoreError::corrupt("order decision", e))?,
+            serde_json::from_str(&decision)
+                .map_err(|e| StoreError::corrupt("order decision", e))?,
             serde_json::from_str(&context).map_err(|e| StoreError::corrupt("order context", e))?,
         ))
     })
@@ -611,7 +662,11 @@ pub async fn list(conn: &mut AnyConnection, filter: &OrderFilter) -> StoreResult
         push(&mut sql, " AND region = ?", Bind::Text(region.clone()));
     }
     if let Some(status) = filter.status {
-        push(&mut sql, " AND status = ?", Bind::Text(status.name().to_string()));
+        push(
+            &mut sql,
+            " AND status = ?",
+            Bind::Text(status.name().to_string()),
+        );
     }
     if let Some(from) = filter.placed_from {
         push(&mut sql, " AND placed_at >= ?", Bind::Int(from));
@@ -624,7 +679,10 @@ pub async fn list(conn: &mut AnyConnection, filter: &OrderFilter) -> StoreResult
         push(&mut sql, " OR (placed_at = ?", Bind::Int(*at));
         push(&mut sql, " AND id < ?))", Bind::Text(id.clone()));
     }
-    sql.push_str(&format!(" ORDER BY placed_at DESC, id DESC LIMIT {}", filter.limit + 1));
+    sql.push_str(&format!(
+        " ORDER BY placed_at DESC, id DESC LIMIT {}",
+        filter.limit + 1
+    ));
     let mut query = sqlx::query(&sql);
     for bind in binds {
         query = match bind {
@@ -664,7 +722,13 @@ pub async fn set_status(
 }
 
 /// Releases every reservation the order still holds (cancel, reject).
-pub async fn release_reservations(conn: &mut AnyConnection, order_id: &str, actor: &str, reason: &str, at: TimestampMs) -> StoreResult<()> {
+pub async fn release_reservations(
+    conn: &mut AnyConnection,
+    order_id: &str,
+    actor: &str,
+    reason: &str,
+    at: TimestampMs,
+) -> StoreResult<()> {
     for allocation in allocations(conn, order_id).await? {
         let outstanding = allocation.outstanding();
         if outstanding == 0 {
@@ -686,7 +750,10 @@ pub async fn release_reservations(conn: &mut AnyConnection, order_id: &str, acto
         if !inventory::apply(conn, &release).await? {
             return Err(StoreError::corrupt(
                 "stock",
-                format!("{} {} holds less reserved than order {order_id}", allocation.warehouse_id, allocation.sku),
+                format!(
+                    "{} {} holds less reserved than order {order_id}",
+                    allocation.warehouse_id, allocation.sku
+                ),
             ));
         }
         sqlx::query("UPDATE allocations SET released = released + $1 WHERE order_id = $2 AND warehouse_id = $3 AND sku = $4")

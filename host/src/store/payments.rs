@@ -68,7 +68,8 @@ pub struct NewPayment<'a> {
     pub idempotency_key: Option<&'a str>,
 }
 
-const COLUMNS: &str = "id, dealer_id, order_id, claim_id, method, amount, reference, recorded_by, at";
+const COLUMNS: &str =
+    "id, dealer_id, order_id, claim_id, method, amount, reference, recorded_by, at";
 
 fn from_row(row: &AnyRow) -> StoreResult<PaymentView> {
     let method: String = row.try_get(4)?;
@@ -111,9 +112,18 @@ pub async fn insert(conn: &mut AnyConnection, payment: &NewPayment<'_>) -> Store
 }
 
 /// The payment a dealer recorded under an idempotency key, if any.
-pub async fn by_key(conn: &mut AnyConnection, dealer_id: &str, key: &str) -> StoreResult<Option<PaymentView>> {
-    let sql = format!("SELECT {COLUMNS} FROM payments WHERE dealer_id = $1 AND idempotency_key = $2");
-    let row = sqlx::query(&sql).bind(dealer_id).bind(key).fetch_optional(conn).await?;
+pub async fn by_key(
+    conn: &mut AnyConnection,
+    dealer_id: &str,
+    key: &str,
+) -> StoreResult<Option<PaymentView>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM payments WHERE dealer_id = $1 AND idempotency_key = $2");
+    let row = sqlx::query(&sql)
+        .bind(dealer_id)
+        .bind(key)
+        .fetch_optional(conn)
+        .await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -139,10 +149,18 @@ pub async fn for_dealer(
                  ORDER BY at DESC, id DESC LIMIT {}",
                 limit + 1
             );
-            sqlx::query(&sql).bind(dealer_id).bind(at).bind(id).fetch_all(conn).await?
+            sqlx::query(&sql)
+                .bind(dealer_id)
+                .bind(at)
+                .bind(id)
+                .fetch_all(conn)
+                .await?
         }
         None => {
-            let sql = format!("SELECT {COLUMNS} FROM payments WHERE dealer_id = $1 ORDER BY at DESC, id DESC LIMIT {}", limit + 1);
+            let sql = format!(
+                "SELECT {COLUMNS} FROM payments WHERE dealer_id = $1 ORDER BY at DESC, id DESC LIMIT {}",
+                limit + 1
+            );
             sqlx::query(&sql).bind(dealer_id).fetch_all(conn).await?
         }
     };
@@ -151,7 +169,12 @@ pub async fn for_dealer(
 
 /// `orders.paid += amount` if the order still takes payments and the sum
 /// stays within its total; false and nothing changed otherwise.
-pub async fn add_to_order(conn: &mut AnyConnection, order_id: &str, amount: Fen, at: TimestampMs) -> StoreResult<bool> {
+pub async fn add_to_order(
+    conn: &mut AnyConnection,
+    order_id: &str,
+    amount: Fen,
+    at: TimestampMs,
+) -> StoreResult<bool> {
     let updated = sqlx::query(
         "UPDATE orders SET paid = paid + $1, updated_at = $2, version = version + 1 \
          WHERE id = $3 AND paid + $1 <= total AND status <> $4 AND status <> $5",
@@ -168,7 +191,11 @@ pub async fn add_to_order(conn: &mut AnyConnection, order_id: &str, amount: Fen,
 }
 
 /// Charges the dealer's credit account if it stays within the credit limit.
-pub async fn charge_credit(conn: &mut AnyConnection, dealer_id: &str, amount: Fen) -> StoreResult<bool> {
+pub async fn charge_credit(
+    conn: &mut AnyConnection,
+    dealer_id: &str,
+    amount: Fen,
+) -> StoreResult<bool> {
     let updated = sqlx::query(
         "UPDATE dealers SET outstanding_balance = outstanding_balance + $1 \
          WHERE id = $2 AND outstanding_balance + $1 <= credit_limit",
@@ -197,13 +224,19 @@ pub async fn pay_down(conn: &mut AnyConnection, dealer_id: &str, amount: Fen) ->
 
 /// Credits `amount` to the dealer's account. Unlike [`pay_down`] the
 /// balance may go negative: money the brand owes the dealer.
-pub async fn credit_back(conn: &mut AnyConnection, dealer_id: &str, amount: Fen) -> StoreResult<bool> {
-    let updated = sqlx::query("UPDATE dealers SET outstanding_balance = outstanding_balance - $1 WHERE id = $2")
-        .bind(amount)
-        .bind(dealer_id)
-        .execute(conn)
-        .await?
-        .rows_affected();
+pub async fn credit_back(
+    conn: &mut AnyConnection,
+    dealer_id: &str,
+    amount: Fen,
+) -> StoreResult<bool> {
+    let updated = sqlx::query(
+        "UPDATE dealers SET outstanding_balance = outstanding_balance - $1 WHERE id = $2",
+    )
+    .bind(amount)
+    .bind(dealer_id)
+    .execute(conn)
+    .await?
+    .rows_affected();
     Ok(updated == 1)
 }
 
@@ -220,18 +253,21 @@ pub struct CreditView {
 }
 
 pub async fn credit(conn: &mut AnyConnection, dealer_id: &str) -> StoreResult<Option<CreditView>> {
-    let row: Option<(String, String, i64, i64)> =
-        sqlx::query_as("SELECT id, region, credit_limit, outstanding_balance FROM dealers WHERE id = $1")
-            .bind(dealer_id)
-            .fetch_optional(conn)
-            .await?;
-    Ok(row.map(|(dealer_id, region, credit_limit, outstanding_balance)| CreditView {
-        dealer_id,
-        region,
-        credit_limit,
-        outstanding_balance,
-        available_credit: credit_limit.saturating_sub(outstanding_balance),
-    }))
+    let row: Option<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT id, region, credit_limit, outstanding_balance FROM dealers WHERE id = $1",
+    )
+    .bind(dealer_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(
+        |(dealer_id, region, credit_limit, outstanding_balance)| CreditView {
+            dealer_id,
+            region,
+            credit_limit,
+            outstanding_balance,
+            available_credit: credit_limit.saturating_sub(outstanding_balance),
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -240,7 +276,12 @@ mod tests {
 
     #[test]
     fn method_names_match_their_stored_form() {
-        for method in [PaymentMethod::Online, PaymentMethod::BankTransfer, PaymentMethod::Credit, PaymentMethod::RefundCredit] {
+        for method in [
+            PaymentMethod::Online,
+            PaymentMethod::BankTransfer,
+            PaymentMethod::Credit,
+            PaymentMethod::RefundCredit,
+        ] {
             assert_eq!(encode_enum(&method), method.name());
         }
     }

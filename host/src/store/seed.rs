@@ -11,7 +11,11 @@ use crate::config::dataset::{self, Dataset};
 /// What seeding did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Seeded {
-    Loaded { dealers: usize, warehouses: usize, stock_rows: usize },
+    Loaded {
+        dealers: usize,
+        warehouses: usize,
+        stock_rows: usize,
+    },
     AlreadyPresent,
 }
 
@@ -24,7 +28,9 @@ pub async fn seed(store: &Store, data: &Dataset) -> StoreResult<Seeded> {
             .execute(&mut *tx)
             .await?;
     }
-    let (present,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM dealers").fetch_one(&mut *tx).await?;
+    let (present,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM dealers")
+        .fetch_one(&mut *tx)
+        .await?;
     if present > 0 {
         return Ok(Seeded::AlreadyPresent);
     }

@@ -26,7 +26,12 @@ pub async fn find(store: &Store, token_hash: &str) -> StoreResult<Option<Caller>
         ("hq_admin", ..) => Role::HqAdmin,
         ("region_admin", Some(region), ..) => Role::RegionAdmin { region },
         ("dealer", _, Some(dealer_id), Some(region)) => Role::Dealer { dealer_id, region },
-        (other, ..) => return Err(super::StoreError::corrupt("api token", format!("role {other} lacks its binding"))),
+        (other, ..) => {
+            return Err(super::StoreError::corrupt(
+                "api token",
+                format!("role {other} lacks its binding"),
+            ));
+        }
     };
     Ok(Some(Caller { name, role }))
 }

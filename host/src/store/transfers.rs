@@ -84,7 +84,10 @@ impl TransferStatus {
     }
 
     /// Where `action` leads, or the actions this status allows.
-    pub fn after(self, action: TransferAction) -> Result<TransferStatus, &'static [TransferAction]> {
+    pub fn after(
+        self,
+        action: TransferAction,
+    ) -> Result<TransferStatus, &'static [TransferAction]> {
         if !self.allowed().contains(&action) {
             return Err(self.allowed());
         }
@@ -150,8 +153,22 @@ pub async fn insert(conn: &mut AnyConnection, t: &NewTransfer) -> StoreResult<()
             .execute(&mut *conn)
             .await?;
     }
-    let action = if t.status == TransferStatus::Draft { "draft" } else { "plan" };
-    record_event(conn, &t.id, None, t.status, action, &t.created_by, t.created_at, &t.reason).await
+    let action = if t.status == TransferStatus::Draft {
+        "draft"
+    } else {
+        "plan"
+    };
+    record_event(
+        conn,
+        &t.id,
+        None,
+        t.status,
+        action,
+        &t.created_by,
+        t.created_at,
+        &t.reason,
+    )
+    .await
 }
 
 /// Appends one entry to a transfer's timeline.
@@ -199,8 +216,14 @@ pub async fn set_status(
         TransferStatus::Received => ", received_at = $4",
         _ => "",
     };
-    let sql = format!("UPDATE transfers SET status = $1, updated_at = $4{stamp} WHERE id = $2 AND status = $3");
-    let mut query = sqlx::query(&sql).bind(to.name()).bind(id).bind(from.name()).bind(at);
+    let sql = format!(
+        "UPDATE transfers SET status = $1, updated_at = $4{stamp} WHERE id = $2 AND status = $3"
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(to.name())
+        .bind(id)
+        .bind(from.name())
+        .bind(at);
     if to == TransferStatus::Approved {
         query = query.bind(actor);
     }
@@ -281,7 +304,11 @@ fn from_row(row: &AnyRow) -> StoreResult<TransferView> {
 /// The transfer with its lines (no history).
 pub async fn header(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<TransferView>> {
     let sql = format!("SELECT {COLUMNS} FROM transfers WHERE id = $1");
-    let Some(row) = sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await? else {
+    let Some(row) = sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
         return Ok(None);
     };
     let mut transfer = from_row(&row)?;
@@ -311,14 +338,16 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Trans
     .await?;
     transfer.history = events
         .into_iter()
-        .map(|(from_status, to_status, action, actor, at, note)| TransferEvent {
-            from_status,
-            to_status,
-            action,
-            actor,
-            at,
-            note,
-        })
+        .map(
+            |(from_status, to_status, action, actor, at, note)| TransferEvent {
+                from_status,
+                to_status,
+                action,
+                actor,
+                at,
+                note,
+            },
+        )
         .collect();
     Ok(Some(transfer))
 }
@@ -334,7 +363,10 @@ pub struct TransferFilter<'a> {
     pub limit: i64,
 }
 
-pub async fn list(conn: &mut AnyConnection, filter: &TransferFilter<'_>) -> StoreResult<Vec<TransferView>> {
+pub async fn list(
+    conn: &mut AnyConnection,
+    filter: &TransferFilter<'_>,
+) -> StoreResult<Vec<TransferView>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM transfers \
          WHERE ($1 = '' OR status = $1) AND ($2 = '' OR from_region = $2 OR to_region = $2) \
@@ -396,7 +428,10 @@ mod tests {
     #[test]
     fn approve_works_from_draft_and_planned_only() {
         for from in [TransferStatus::Draft, TransferStatus::Planned] {
-            assert_eq!(from.after(TransferAction::Approve), Ok(TransferStatus::Approved));
+            assert_eq!(
+                from.after(TransferAction::Approve),
+                Ok(TransferStatus::Approved)
+            );
         }
         assert_eq!(
             TransferStatus::Approved.after(TransferAction::Approve),
@@ -406,8 +441,15 @@ mod tests {
 
     #[test]
     fn nothing_cancels_once_shipped() {
-        assert!(TransferStatus::Shipped.after(TransferAction::Cancel).is_err());
-        assert_eq!(TransferStatus::Shipped.after(TransferAction::Receive), Ok(TransferStatus::Received));
+        assert!(
+            TransferStatus::Shipped
+                .after(TransferAction::Cancel)
+                .is_err()
+        );
+        assert_eq!(
+            TransferStatus::Shipped.after(TransferAction::Receive),
+            Ok(TransferStatus::Received)
+        );
         assert!(TransferStatus::Received.allowed().is_empty());
         assert!(TransferStatus::Cancelled.allowed().is_empty());
     }

@@ -32,7 +32,10 @@ pub async fn write(store: &Store, orders: &[&NewOrder]) -> StoreResult<Option<Ve
             continue;
         }
         for a in &order.allocations {
-            let left = available.get(&(a.warehouse_id.clone(), a.sku.clone())).copied().unwrap_or(0);
+            let left = available
+                .get(&(a.warehouse_id.clone(), a.sku.clone()))
+                .copied()
+                .unwrap_or(0);
             if left < a.quantity as i64 {
                 seen_keys.remove(&key);
                 outcomes.push(Inserted::OutOfStock {
@@ -64,7 +67,10 @@ pub async fn write(store: &Store, orders: &[&NewOrder]) -> StoreResult<Option<Ve
         );
         let mut query = sqlx::query(&sql);
         for ((warehouse_id, sku), quantity) in chunk {
-            query = query.bind(warehouse_id.as_str()).bind(sku.as_str()).bind(*quantity);
+            query = query
+                .bind(warehouse_id.as_str())
+                .bind(sku.as_str())
+                .bind(*quantity);
         }
         if query.execute(&mut *tx).await?.rows_affected() != chunk.len() as u64 {
             tx.rollback().await?;
@@ -77,7 +83,10 @@ pub async fn write(store: &Store, orders: &[&NewOrder]) -> StoreResult<Option<Ve
 }
 
 /// `(dealer, key)` pairs of the batch that earlier orders already used.
-async fn existing_keys(conn: &mut sqlx::AnyConnection, orders: &[&NewOrder]) -> StoreResult<HashSet<(String, String)>> {
+async fn existing_keys(
+    conn: &mut sqlx::AnyConnection,
+    orders: &[&NewOrder],
+) -> StoreResult<HashSet<(String, String)>> {
     let pairs: Vec<(&str, &str)> = orders
         .iter()
         .map(|o| (o.dealer_id.as_str(), o.idempotency_key.as_str()))
@@ -102,7 +111,11 @@ async fn existing_keys(conn: &mut sqlx::AnyConnection, orders: &[&NewOrder]) -> 
 }
 
 /// Available stock of every row the batch wants to reserve.
-async fn stock(conn: &mut sqlx::AnyConnection, backend: Backend, orders: &[&NewOrder]) -> StoreResult<BTreeMap<StockKey, i64>> {
+async fn stock(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    orders: &[&NewOrder],
+) -> StoreResult<BTreeMap<StockKey, i64>> {
     // Hosts sharing PostgreSQL each run a writer: lock the rows now, in key
     // order, so that overlapping batches queue instead of deadlocking. On
     // SQLite the one writer holds the database's write lock already.
@@ -184,7 +197,12 @@ async fn insert_rows(conn: &mut sqlx::AnyConnection, orders: &[&NewOrder]) -> St
             ]);
         }
         for a in &o.allocations {
-            allocations.push(vec![Value::from(&o.id), (&a.warehouse_id).into(), (&a.sku).into(), a.quantity.into()]);
+            allocations.push(vec![
+                Value::from(&o.id),
+                (&a.warehouse_id).into(),
+                (&a.sku).into(),
+                a.quantity.into(),
+            ]);
             movements.push(vec![
                 Value::from(new_id("MOV")),
                 (&a.warehouse_id).into(),
@@ -218,9 +236,26 @@ async fn insert_rows(conn: &mut sqlx::AnyConnection, orders: &[&NewOrder]) -> St
         conn,
         "orders",
         &[
-            "id", "dealer_id", "region", "ship_to", "order_type", "urgency", "status", "placed_at", "updated_at",
-            "subtotal", "discount", "total", "paid", "priority", "reasons", "decision", "context", "idempotency_key",
-            "request_hash", "placed_by",
+            "id",
+            "dealer_id",
+            "region",
+            "ship_to",
+            "order_type",
+            "urgency",
+            "status",
+            "placed_at",
+            "updated_at",
+            "subtotal",
+            "discount",
+            "total",
+            "paid",
+            "priority",
+            "reasons",
+            "decision",
+            "context",
+            "idempotency_key",
+            "request_hash",
+            "placed_by",
         ],
         &order_rows,
     )
@@ -228,25 +263,65 @@ async fn insert_rows(conn: &mut sqlx::AnyConnection, orders: &[&NewOrder]) -> St
     bulk::insert(
         conn,
         "order_lines",
-        &["order_id", "line_no", "sku", "quantity", "unit_price", "discount", "amount", "free", "promotion_id"],
+        &[
+            "order_id",
+            "line_no",
+            "sku",
+            "quantity",
+            "unit_price",
+            "discount",
+            "amount",
+            "free",
+            "promotion_id",
+        ],
         &lines,
     )
     .await?;
-    bulk::insert(conn, "allocations", &["order_id", "warehouse_id", "sku", "quantity"], &allocations).await?;
+    bulk::insert(
+        conn,
+        "allocations",
+        &["order_id", "warehouse_id", "sku", "quantity"],
+        &allocations,
+    )
+    .await?;
     bulk::insert(
         conn,
         "movements",
         &[
-            "id", "warehouse_id", "sku", "kind", "on_hand_delta", "reserved_delta", "reason", "actor", "order_id", "at",
+            "id",
+            "warehouse_id",
+            "sku",
+            "kind",
+            "on_hand_delta",
+            "reserved_delta",
+            "reason",
+            "actor",
+            "order_id",
+            "at",
         ],
         &movements,
     )
     .await?;
-    bulk::insert(conn, "backorders", &["order_id", "sku", "quantity"], &backorders).await?;
+    bulk::insert(
+        conn,
+        "backorders",
+        &["order_id", "sku", "quantity"],
+        &backorders,
+    )
+    .await?;
     bulk::insert(
         conn,
         "order_events",
-        &["id", "order_id", "from_status", "to_status", "action", "actor", "at", "note"],
+        &[
+            "id",
+            "order_id",
+            "from_status",
+            "to_status",
+            "action",
+            "actor",
+            "at",
+            "note",
+        ],
         &events,
     )
     .await?;

@@ -14,11 +14,13 @@ async fn store_with_stock(dir: &std::path::Path, on_hand: i64) -> Store {
     ] {
         sqlx::query(sql).execute(&store.pool).await.unwrap();
     }
-    sqlx::query("INSERT INTO stock (warehouse_id, sku, on_hand, reserved) VALUES ('W1', 'S1', $1, 0)")
-        .bind(on_hand)
-        .execute(&store.pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO stock (warehouse_id, sku, on_hand, reserved) VALUES ('W1', 'S1', $1, 0)",
+    )
+    .bind(on_hand)
+    .execute(&store.pool)
+    .await
+    .unwrap();
     store
 }
 
@@ -43,17 +45,25 @@ fn order(key: &str, quantity: u32) -> NewOrder {
         request_hash: "h".into(),
         placed_by: "test".into(),
         lines: Vec::new(),
-        allocations: vec![NewAllocation { warehouse_id: "W1".into(), sku: "S1".into(), quantity }],
+        allocations: vec![NewAllocation {
+            warehouse_id: "W1".into(),
+            sku: "S1".into(),
+            quantity,
+        }],
         backorders: Vec::new(),
     }
 }
 
 async fn reserved(store: &Store) -> (i64, i64) {
-    let (reserved,): (i64,) = sqlx::query_as("SELECT reserved FROM stock").fetch_one(&store.pool).await.unwrap();
-    let (moved,): (i64,) = sqlx::query_as("SELECT CAST(COALESCE(SUM(reserved_delta), 0) AS BIGINT) FROM movements")
+    let (reserved,): (i64,) = sqlx::query_as("SELECT reserved FROM stock")
         .fetch_one(&store.pool)
         .await
         .unwrap();
+    let (moved,): (i64,) =
+        sqlx::query_as("SELECT CAST(COALESCE(SUM(reserved_delta), 0) AS BIGINT) FROM movements")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
     (reserved, moved)
 }
 
@@ -68,14 +78,22 @@ async fn both_paths_agree_on_stock_and_duplicates() {
         let too_much = order("k3", 4);
         let fits = order("k4", 2);
         let batch = [&first, &a, &again, &too_much, &fits];
-        let outcomes = if careful { write_each(&store, &batch).await } else { write_batch(&store, &batch).await }.unwrap();
+        let outcomes = if careful {
+            write_each(&store, &batch).await
+        } else {
+            write_batch(&store, &batch).await
+        }
+        .unwrap();
         assert_eq!(
             outcomes,
             vec![
                 Inserted::Created,
                 Inserted::Created,
                 Inserted::Duplicate,
-                Inserted::OutOfStock { warehouse_id: "W1".into(), sku: "S1".into() },
+                Inserted::OutOfStock {
+                    warehouse_id: "W1".into(),
+                    sku: "S1".into()
+                },
                 Inserted::Created,
             ],
             "careful = {careful}"
@@ -83,8 +101,14 @@ async fn both_paths_agree_on_stock_and_duplicates() {
         assert_eq!(reserved(&store).await, (10, 10));
         // A key used by an earlier batch is a duplicate too.
         let replay = order("k1", 1);
-        assert_eq!(write_batch(&store, &[&replay]).await.unwrap(), vec![Inserted::Duplicate]);
-        let (orders,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM orders").fetch_one(&store.pool).await.unwrap();
+        assert_eq!(
+            write_batch(&store, &[&replay]).await.unwrap(),
+            vec![Inserted::Duplicate]
+        );
+        let (orders,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM orders")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
         assert_eq!(orders, 3);
     }
 }
@@ -94,11 +118,17 @@ async fn a_later_batch_sees_what_earlier_batches_reserved() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_with_stock(dir.path(), 5).await;
     let big = order("k1", 5);
-    assert_eq!(fast::write(&store, &[&big]).await.unwrap(), Some(vec![Inserted::Created]));
+    assert_eq!(
+        fast::write(&store, &[&big]).await.unwrap(),
+        Some(vec![Inserted::Created])
+    );
     let more = order("k2", 1);
     assert_eq!(
         write_batch(&store, &[&more]).await.unwrap(),
-        vec![Inserted::OutOfStock { warehouse_id: "W1".into(), sku: "S1".into() }]
+        vec![Inserted::OutOfStock {
+            warehouse_id: "W1".into(),
+            sku: "S1".into()
+        }]
     );
     assert_eq!(reserved(&store).await, (5, 5));
 }
