@@ -81,6 +81,50 @@ where
     }
 }
 
+/// Longest `Idempotency-Key` accepted.
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 200;
+
+/// The `Idempotency-Key` header, if sent; present but unreadable is a 400.
+pub fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|key| !key.is_empty() && key.len() <= MAX_IDEMPOTENCY_KEY_LEN)
+        .map(|key| Some(key.to_string()))
+        .ok_or_else(|| ApiError::BadRequest {
+            detail: format!(
+                "Idempotency-Key must be 1–{MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"
+            ),
+            path: Some("Idempotency-Key".into()),
+        })
+}
+
+/// A 201 with `body`; a retry answered from the first request says so with
+/// `idempotent-replayed: true`.
+pub fn created<T: serde::Serialize>(
+    body: T,
+    location: Option<String>,
+    replayed: bool,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = (axum::http::StatusCode::CREATED, axum::Json(body)).into_response();
+    let headers = response.headers_mut();
+    if let Some(location) = location.and_then(|l| l.parse().ok()) {
+        headers.insert(axum::http::header::LOCATION, location);
+    }
+    if replayed {
+        headers.insert(
+            "idempotent-replayed",
+            axum::http::HeaderValue::from_static("true"),
+        );
+    }
+    response
+}
+
 /// Parses a JSON document, locating any error by JSON pointer.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);

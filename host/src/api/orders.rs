@@ -3,12 +3,12 @@
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::json::{OptionalBody, Params};
+use super::json::{OptionalBody, Params, created, idempotency_key};
 use super::page;
 use super::{ApiError, ApiResult, AppState, Body, Caller, Role};
 use crate::domain::{OrderAction, OrderStatus};
@@ -31,50 +31,23 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/shipments/{shipment}/events", post(track))
 }
 
-/// Longest idempotency key accepted.
-const MAX_KEY_LEN: usize = 200;
-
 async fn place(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     Body(request): Body<PlaceOrder>,
 ) -> ApiResult<Response> {
-    let key = headers
-        .get("idempotency-key")
-        .ok_or_else(|| ApiError::BadRequest {
-            detail: "an order needs an Idempotency-Key header (any unique string, reused on retry)"
-                .into(),
-            path: Some("Idempotency-Key".into()),
-        })?
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|key| !key.is_empty() && key.len() <= MAX_KEY_LEN)
-        .ok_or_else(|| ApiError::BadRequest {
-            detail: format!("Idempotency-Key must be 1–{MAX_KEY_LEN} visible ASCII characters"),
-            path: Some("Idempotency-Key".into()),
-        })?
-        .to_string();
-    Ok(
-        match placement::place(&state, &caller, &key, request).await? {
-            Placed::Created(order) => (
-                StatusCode::CREATED,
-                [("location", format!("/v1/orders/{}", order.header.id))],
-                Json(order),
-            )
-                .into_response(),
-            Placed::Replayed(order) => (
-                StatusCode::CREATED,
-                [
-                    ("location", format!("/v1/orders/{}", order.header.id)),
-                    ("idempotent-replayed", "true".to_string()),
-                ],
-                Json(order),
-            )
-                .into_response(),
-        },
-    )
+    let key = idempotency_key(&headers)?.ok_or_else(|| ApiError::BadRequest {
+        detail: "an order needs an Idempotency-Key header (any unique string, reused on retry)"
+            .into(),
+        path: Some("Idempotency-Key".into()),
+    })?;
+    let (order, replayed) = match placement::place(&state, &caller, &key, request).await? {
+        Placed::Created(order) => (order, false),
+        Placed::Replayed(order) => (order, true),
+    };
+    let location = format!("/v1/orders/{}", order.header.id);
+    Ok(created(order, Some(location), replayed))
 }
 
 #[derive(Debug, Deserialize)]

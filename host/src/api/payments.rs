@@ -4,15 +4,15 @@
 //! an optional `Idempotency-Key` header: a retry returns the first payment.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::json::Params;
+use super::json::{Params, created, idempotency_key};
 use super::page;
-use super::{ApiError, ApiResult, AppState, Body, Caller};
+use super::{ApiResult, AppState, Body, Caller};
 use crate::service::payments::{self, OrderPayments, PaymentRequest, Recorded};
 use crate::store::payments::{CreditView, PaymentView};
 
@@ -26,35 +26,10 @@ pub fn router() -> Router<AppState> {
         .route("/dealers/{id}/credit", get(credit))
 }
 
-/// Longest idempotency key accepted.
-const MAX_KEY_LEN: usize = 200;
-
-/// The optional `Idempotency-Key` header; present but unreadable is a 400.
-fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
-    let Some(value) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    value
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|key| !key.is_empty() && key.len() <= MAX_KEY_LEN)
-        .map(|key| Some(key.to_string()))
-        .ok_or_else(|| ApiError::BadRequest {
-            detail: format!("Idempotency-Key must be 1–{MAX_KEY_LEN} visible ASCII characters"),
-            path: Some("Idempotency-Key".into()),
-        })
-}
-
-fn created(recorded: Recorded) -> Response {
+fn answer(recorded: Recorded) -> Response {
     match recorded {
-        Recorded::Created(payment) => (StatusCode::CREATED, Json(payment)).into_response(),
-        Recorded::Replayed(payment) => (
-            StatusCode::CREATED,
-            [("idempotent-replayed", "true")],
-            Json(payment),
-        )
-            .into_response(),
+        Recorded::Created(payment) => created(payment, None, false),
+        Recorded::Replayed(payment) => created(payment, None, true),
     }
 }
 
@@ -66,7 +41,7 @@ async fn pay_order(
     Body(request): Body<PaymentRequest>,
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
-    Ok(created(
+    Ok(answer(
         payments::pay_order(&state, &caller, &id, key.as_deref(), request).await?,
     ))
 }
@@ -79,7 +54,7 @@ async fn pay_dealer(
     Body(request): Body<PaymentRequest>,
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
-    Ok(created(
+    Ok(answer(
         payments::pay_dealer(&state, &caller, &id, key.as_deref(), request).await?,
     ))
 }
