@@ -105,17 +105,27 @@ fn replay(
     Ok(Recorded::Replayed(existing))
 }
 
-async fn replay_by_key(
-    conn: &mut AnyConnection,
-    dealer_id: &str,
-    key: &str,
-    order_id: Option<&str>,
+/// Begins the write transaction with `payment` in it, or, if another request
+/// took its idempotency key meanwhile, answers with that first payment.
+async fn begin_with(
+    state: &AppState,
+    payment: &NewPayment<'_>,
     request: &PaymentRequest,
-) -> ApiResult<Recorded> {
-    let existing = payments::by_key(conn, dealer_id, key)
-        .await?
-        .ok_or_else(|| ApiError::Internal("idempotent payment vanished".into()))?;
-    replay(existing, order_id, request)
+) -> ApiResult<Result<sqlx::Transaction<'static, sqlx::Any>, Recorded>> {
+    let mut tx = state.store.begin_write().await?;
+    if payments::insert(&mut tx, payment).await? {
+        return Ok(Ok(tx));
+    }
+    drop(tx);
+    let mut conn = state.store.pool.acquire().await?;
+    let existing = payments::by_key(
+        &mut conn,
+        payment.dealer_id,
+        payment.idempotency_key.unwrap_or_default(),
+    )
+    .await?
+    .ok_or_else(|| ApiError::Internal("idempotent payment vanished".into()))?;
+    replay(existing, payment.order_id, request).map(Err)
 }
 
 fn not_payable(order: &OrderHeader) -> ApiError {
@@ -219,19 +229,10 @@ pub async fn pay_order(
     };
     // One connection at a time per request, so a busy pool cannot deadlock.
     drop(conn);
-    let mut tx = state.store.begin_write().await?;
-    if !payments::insert(&mut tx, &payment).await? {
-        drop(tx);
-        let mut conn = state.store.pool.acquire().await?;
-        return replay_by_key(
-            &mut conn,
-            &order.dealer_id,
-            key.unwrap_or_default(),
-            Some(order_id),
-            &request,
-        )
-        .await;
-    }
+    let mut tx = match begin_with(state, &payment, &request).await? {
+        Ok(tx) => tx,
+        Err(first) => return Ok(first),
+    };
     if !payments::add_to_order(&mut tx, order_id, request.amount, at).await? {
         drop(tx);
         let mut conn = state.store.pool.acquire().await?;
@@ -329,19 +330,10 @@ pub async fn pay_dealer(
         idempotency_key: key,
     };
     drop(conn);
-    let mut tx = state.store.begin_write().await?;
-    if !payments::insert(&mut tx, &payment).await? {
-        drop(tx);
-        let mut conn = state.store.pool.acquire().await?;
-        return replay_by_key(
-            &mut conn,
-            dealer_id,
-            key.unwrap_or_default(),
-            None,
-            &request,
-        )
-        .await;
-    }
+    let mut tx = match begin_with(state, &payment, &request).await? {
+        Ok(tx) => tx,
+        Err(first) => return Ok(first),
+    };
     if !payments::pay_down(&mut tx, dealer_id, request.amount).await? {
         drop(tx);
         let mut conn = state.store.pool.acquire().await?;
