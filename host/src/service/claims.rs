@@ -15,7 +15,7 @@ use serde::Deserialize;
 use sqlx::AnyConnection;
 
 use crate::api::{ApiError, ApiResult, AppState, Caller, FieldProblem, Role};
-use crate::domain::{Fen, OrderStatus};
+use crate::domain::Fen;
 use crate::service::lifecycle;
 use crate::store::claims::{
     self, CLAIMABLE, ClaimFilter, ClaimKind, ClaimLine, ClaimStatus, ClaimView, Decision,
@@ -291,23 +291,12 @@ pub async fn open(
             .ok_or_else(|| ApiError::not_found("order", order_id))?;
         return Err(not_claimable(&now));
     }
-    let status = current_status(&mut tx, order_id).await?;
     let note = format!(
         "claim {id} ({}): {}",
         crate::store::encode_enum(&request.kind),
         summary(&valid.lines)
     );
-    orders::record_event(
-        &mut tx,
-        order_id,
-        Some(status),
-        status,
-        "claim_opened",
-        &actor,
-        at,
-        &note,
-    )
-    .await?;
+    orders::record_note(&mut tx, order_id, "claim_opened", &actor, at, &note).await?;
     tx.commit().await?;
     load(&mut *acquire(state).await?, &id).await
 }
@@ -452,16 +441,13 @@ async fn refund(
         idempotency_key: None,
     };
     payments::insert(&mut tx, &payment).await?;
-    let status = current_status(&mut tx, &order.id).await?;
     let event = format!(
         "claim {} approved: {amount} fen credited to the dealer's account (payment {})",
         claim.id, payment.id
     );
-    orders::record_event(
+    orders::record_note(
         &mut tx,
         &order.id,
-        Some(status),
-        status,
         "claim_approved",
         &actor,
         at,
@@ -575,18 +561,15 @@ async fn reship(
     if let Some(first) = shipment_ids.first() {
         claims::set_reshipment(&mut tx, &claim.id, first).await?;
     }
-    let status = current_status(&mut tx, &claim.order_id).await?;
     let event = format!(
         "claim {} approved: reshipment {} of {}",
         claim.id,
         shipment_ids.join(", "),
         summary(&claim.lines)
     );
-    orders::record_event(
+    orders::record_note(
         &mut tx,
         &claim.order_id,
-        Some(status),
-        status,
         "claim_approved",
         &actor,
         at,
@@ -699,13 +682,10 @@ pub async fn reject(
         drop(tx);
         return Err(decided_meanwhile(&mut *acquire(state).await?, claim_id, "reject").await);
     }
-    let status = current_status(&mut tx, &claim.order_id).await?;
     let event = with_note(format!("claim {claim_id} rejected"), &note);
-    orders::record_event(
+    orders::record_note(
         &mut tx,
         &claim.order_id,
-        Some(status),
-        status,
         "claim_rejected",
         &actor,
         at,
@@ -790,13 +770,6 @@ async fn load(conn: &mut AnyConnection, id: &str) -> ApiResult<ClaimView> {
     claims::view(conn, id)
         .await?
         .ok_or_else(|| ApiError::not_found("claim", id))
-}
-
-async fn current_status(conn: &mut AnyConnection, order_id: &str) -> ApiResult<OrderStatus> {
-    Ok(orders::header(conn, order_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("order", order_id))?
-        .status)
 }
 
 /// The claim was decided between our read and our write.

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
 use crate::api::{ApiError, ApiResult, AppState, Caller};
-use crate::domain::{Fen, OrderStatus};
+use crate::domain::Fen;
 use crate::service::lifecycle;
 use crate::store::orders::{self, OrderHeader};
 use crate::store::payments::{self, CreditView, NewPayment, PaymentMethod, PaymentView, UNPAYABLE};
@@ -255,9 +255,6 @@ pub async fn pay_order(
             request.amount,
         ));
     }
-    // The status as it is now, under our write: the timeline entry must
-    // not name a status the order already left.
-    let status = current_status(&mut tx, order_id).await?;
     let mut note = format!(
         "{} payment {} of {} fen",
         request.method.name(),
@@ -267,17 +264,7 @@ pub async fn pay_order(
     if !reference.is_empty() {
         note.push_str(&format!(" (ref {reference})"));
     }
-    orders::record_event(
-        &mut tx,
-        order_id,
-        Some(status),
-        status,
-        "payment",
-        &actor,
-        at,
-        &note,
-    )
-    .await?;
+    orders::record_note(&mut tx, order_id, "payment", &actor, at, &note).await?;
     let view = stored(&payment);
     tx.commit().await?;
     Ok(Recorded::Created(view))
@@ -392,13 +379,6 @@ pub async fn dealer_payments(
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     Ok((credit, rows, more))
-}
-
-async fn current_status(conn: &mut AnyConnection, order_id: &str) -> ApiResult<OrderStatus> {
-    Ok(orders::header(conn, order_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("order", order_id))?
-        .status)
 }
 
 fn stored(payment: &NewPayment<'_>) -> PaymentView {

@@ -308,6 +308,34 @@ pub async fn record_event(
     Ok(())
 }
 
+/// Appends a timeline entry that does not move the order (a payment, a
+/// claim), naming the status the order holds now, in the caller's
+/// transaction.
+pub async fn record_note(
+    conn: &mut AnyConnection,
+    order_id: &str,
+    action: &str,
+    actor: &str,
+    at: TimestampMs,
+    note: &str,
+) -> StoreResult<()> {
+    let status = header(conn, order_id)
+        .await?
+        .ok_or_else(|| StoreError::corrupt("order", format!("{order_id} vanished")))?
+        .status;
+    record_event(
+        conn,
+        order_id,
+        Some(status),
+        status,
+        action,
+        actor,
+        at,
+        note,
+    )
+    .await
+}
+
 /// The order row: header, totals and status, without its children.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OrderHeader {
