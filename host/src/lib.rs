@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod policy;
+pub mod registry;
 pub mod server;
 pub mod service;
 pub mod store;

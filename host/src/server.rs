@@ -12,8 +12,9 @@ use tokio::net::TcpListener;
 use crate::api::{self, AppState, Services, auth::TokenCache};
 use crate::config::BrandConfig;
 use crate::config::dataset::Dataset;
-use crate::policy::{ComponentCache, PolicyEngine, PolicySet};
+use crate::policy::{ComponentCache, LivePolicies, PolicyEngine, PolicySet};
 use crate::service::alerts::AlertSettings;
+use crate::service::deployments::{self, Deployments};
 use crate::store::{self, OrderWriter, Store, seed::Seeded};
 
 /// Where the service's configuration and data live.
@@ -66,14 +67,27 @@ pub async fn prepare(options: &ServerOptions) -> anyhow::Result<Running> {
         .await??
     };
     let alerts = AlertSettings::from_hq(&brand.hq);
+    let (deployments, background) = Deployments::new(
+        brand.hq.deployments.clone(),
+        brand.hq.registry.trusted_keys.clone(),
+        policies.engine.clone(),
+    );
     let state = AppState(Arc::new(Services {
         writer: OrderWriter::spawn(store.clone()),
         store,
         brand: Arc::new(brand),
-        policies: Arc::new(policies),
+        policies: LivePolicies::new(policies),
+        deployments,
         tokens: TokenCache::default(),
         alerts,
     }));
+    // Components the binary and the brand directory bring are in the
+    // registry; deployments made earlier (by any host) are live again.
+    deployments::register_known_components(&state).await?;
+    deployments::refresh(&state)
+        .await
+        .map_err(|err| anyhow::anyhow!("applying active deployments: {err:?}"))?;
+    deployments::spawn_background(state.clone(), background);
     let listener = TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("listening on {}", options.listen))?;

@@ -56,7 +56,7 @@ pub(super) fn region_scope(
         }
         (Role::RegionAdmin { region }, _) => Ok(Some(region.clone())),
         (Role::Dealer { .. }, _) => Err(ApiError::forbidden(format!(
-            "dealers may not see {what}; your orders show what was reserved for you"
+            "dealers may not see {what}; ask your regional center"
         ))),
     }
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod claims;
 pub mod dashboard;
+pub mod deployments;
 pub mod error;
 pub mod inventory;
 pub mod json;
@@ -14,6 +15,8 @@ pub mod orders;
 pub mod page;
 pub mod payments;
 pub mod policies;
+pub mod registry;
+pub mod replays;
 pub mod tokens;
 pub mod transfers;
 
@@ -27,8 +30,9 @@ use axum::{Json, Router};
 use tower_http::trace::TraceLayer;
 
 use crate::config::BrandConfig;
-use crate::policy::PolicySet;
+use crate::policy::LivePolicies;
 use crate::service::alerts::AlertSettings;
+use crate::service::deployments::Deployments;
 use crate::store::{OrderWriter, Store};
 
 pub use auth::{Caller, Role};
@@ -39,7 +43,9 @@ pub use json::Body;
 pub struct Services {
     pub store: Store,
     pub brand: Arc<BrandConfig>,
-    pub policies: Arc<PolicySet>,
+    /// The policy set orders are evaluated with; swapped by deployments.
+    pub policies: LivePolicies,
+    pub deployments: Deployments,
     pub writer: OrderWriter,
     pub tokens: auth::TokenCache,
     pub alerts: AlertSettings,
@@ -67,6 +73,9 @@ pub fn router(state: AppState) -> Router {
         .merge(alerts::router())
         .merge(dashboard::router())
         .merge(policies::router())
+        .merge(registry::router())
+        .merge(deployments::router())
+        .merge(replays::router())
         .merge(tokens::router());
     Router::new()
         .nest("/v1", v1)
@@ -90,6 +99,6 @@ async fn ready(
         .map_err(|err| (StatusCode::SERVICE_UNAVAILABLE, format!("database: {err}")))?;
     Ok(Json(serde_json::json!({
         "status": "ready",
-        "regions": state.policies.regions.len(),
+        "regions": state.policies.current().regions.len(),
     })))
 }

@@ -33,16 +33,16 @@ async fn region_plugins(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<SlotView>>> {
     caller.require_region_view(&id)?;
-    let region = state
-        .policies
+    let policies = state.policies.current();
+    let region = policies
         .regions
         .get(&id)
         .ok_or_else(|| ApiError::not_found("region", id))?;
-    let health = state.policies.breaker.snapshot();
+    let health = policies.breaker.snapshot();
     let view = |slot: &Slot| SlotView {
         slot: slot.name.clone(),
         plugin: slot.plugin.identity().clone(),
-        config: serde_json::from_str(&slot.config_json).unwrap_or(serde_json::Value::Null),
+        config: slot.config(),
         health: health
             .iter()
             .find(|h| h.plugin.hash == slot.plugin.identity().hash)
@@ -59,5 +59,5 @@ async fn health(
     caller: Caller,
 ) -> ApiResult<Json<Vec<PluginHealth>>> {
     caller.require_hq("see every plugin's health")?;
-    Ok(Json(state.policies.breaker.snapshot()))
+    Ok(Json(state.policies.current().breaker.snapshot()))
 }

@@ -2,7 +2,10 @@
 
 mod bench;
 mod eval;
+mod keys;
 mod plugin;
+mod policy;
+mod replay;
 mod serve;
 
 use std::process::ExitCode;
@@ -29,9 +32,17 @@ enum Command {
     /// Benchmarks with machine-readable last lines.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
-    /// Inspect plugin components.
+    /// Inspect, sign and publish plugin components.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// Make an ed25519 key pair for signing plugins.
+    Keygen(keys::KeygenArgs),
+    /// Plan and apply region policy from a folder of TOML files.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    /// Re-run stored orders through a candidate policy and report what
+    /// would change.
+    Replay(replay::ReplayArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -53,6 +64,9 @@ pub fn main() -> ExitCode {
         Command::Eval(args) => args.run(),
         Command::Serve(args) => args.run(),
         Command::Plugin(command) => command.run(),
+        Command::Keygen(args) => args.run(),
+        Command::Policy(command) => command.run(),
+        Command::Replay(args) => args.run(),
     };
     match result {
         Ok(code) => code,

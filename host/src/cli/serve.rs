@@ -58,7 +58,7 @@ impl ServeArgs {
                 Some(Seeded::AlreadyPresent) => println!("database already holds data; not seeded again"),
                 None => {}
             }
-            println!("chanhost serving {} regions at {url}/v1", running.state.policies.regions.len());
+            println!("chanhost serving {} regions at {url}/v1", running.state.policies.current().regions.len());
             if let Some(dataset) = &running.dataset {
                 println!("demo tokens (from the data set's tokens.toml):");
                 let mut shown = [0usize; 3];

@@ -94,6 +94,11 @@ impl BrandConfig {
     /// Cross-file checks: neighbours exist, listed SKUs exist, regional
     /// adjustments stay inside HQ's band.
     fn check_references(&self) -> Result<(), ConfigError> {
+        crate::registry::signing::check_trusted_keys(&self.hq.registry.trusted_keys).map_err(
+            |message| {
+                ConfigError::field(self.dir.join("hq.toml"), "registry.trusted_keys", message)
+            },
+        )?;
         let band = self.hq.hq.guardrails.price_band_bp;
         let ids: BTreeSet<&String> = self.regions.keys().collect();
         for region in self.regions.values() {

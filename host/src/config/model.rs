@@ -27,6 +27,57 @@ pub struct HqFile {
     /// Stock alert thresholds; domain.md's reference figures when absent.
     #[serde(default)]
     pub alerts: AlertThresholds,
+    /// Which publisher keys the plugin registry trusts.
+    #[serde(default)]
+    pub registry: RegistrySettings,
+    /// How deployments are checked and guarded.
+    #[serde(default)]
+    pub deployments: DeploymentSettings,
+}
+
+/// `[registry]` in hq.toml.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrySettings {
+    /// Publisher keys whose signatures the host accepts on uploads.
+    #[serde(default)]
+    pub trusted_keys: Vec<TrustedKey>,
+}
+
+/// One publisher's ed25519 public key, as `chanhost keygen` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedKey {
+    /// The key's name, which signatures carry (e.g. `hq-release-2026`).
+    pub id: String,
+    /// The 32-byte public key, base64.
+    pub public_key: String,
+}
+
+/// `[deployments]` in hq.toml: the automatic guard on new versions.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeploymentSettings {
+    /// Calls a new deployment must have taken before its fault rate is judged.
+    pub guard_min_calls: u32,
+    /// Fault rate (basis points of calls) at which a new deployment is
+    /// quarantined and its slot rolled back by itself.
+    pub guard_fault_rate_bp: u32,
+    /// Calls after which a deployment is no longer watched by the guard.
+    pub guard_window_calls: u32,
+    /// How often a host looks for deployments other hosts made, in ms.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for DeploymentSettings {
+    fn default() -> Self {
+        DeploymentSettings {
+            guard_min_calls: 20,
+            guard_fault_rate_bp: 2000,
+            guard_window_calls: 10_000,
+            poll_interval_ms: 500,
+        }
+    }
 }
 
 /// `[alerts]` in hq.toml: when the stock scanner raises an alert. Every

@@ -55,6 +55,19 @@ struct Health {
     last_fault: Option<String>,
 }
 
+impl Health {
+    fn new(identity: &PluginIdentity) -> Self {
+        Health {
+            identity: identity.clone(),
+            calls: 0,
+            faults: 0,
+            consecutive: 0,
+            quarantined_until: None,
+            last_fault: None,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Breaker {
     settings: BreakerSettings,
@@ -101,17 +114,7 @@ impl Breaker {
         let mut health = self.health.lock().expect("breaker lock");
         // The entry exists after a plugin's first call: no key to copy then.
         if !health.contains_key(&plugin.hash) {
-            health.insert(
-                plugin.hash.clone(),
-                Health {
-                    identity: plugin.clone(),
-                    calls: 0,
-                    faults: 0,
-                    consecutive: 0,
-                    quarantined_until: None,
-                    last_fault: None,
-                },
-            );
+            health.insert(plugin.hash.clone(), Health::new(plugin));
         }
         let entry = health.get_mut(&plugin.hash).expect("inserted above");
         entry.calls += 1;
@@ -134,6 +137,17 @@ impl Breaker {
                 }
             }
         }
+    }
+
+    /// Quarantines a plugin version at once (the deployment guard found its
+    /// fault rate too high), for one cooldown.
+    pub fn quarantine(&self, plugin: &PluginIdentity, reason: &str) {
+        let mut health = self.health.lock().expect("breaker lock");
+        let entry = health
+            .entry(plugin.hash.clone())
+            .or_insert_with(|| Health::new(plugin));
+        entry.quarantined_until = Some(Instant::now() + self.cooldown());
+        entry.last_fault = Some(reason.to_string());
     }
 
     /// Every plugin version that has been called, quarantined ones first.

@@ -91,6 +91,10 @@ pub struct TraceStep {
     /// `anti_diversion`, `pricing`, `promotions/<id>`, `sourcing`, or
     /// `fallback_sourcing`.
     pub slot: String,
+    /// The deployment that put this plugin in the slot; absent when the
+    /// slot runs the brand directory's configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_id: Option<String>,
     pub plugin: PluginIdentity,
     pub status: StepStatus,
     pub fault: Option<Fault>,

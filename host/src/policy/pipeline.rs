@@ -13,6 +13,7 @@
 //! Everything the plugins need comes in as input and everything they
 //! decide goes out in the [`Decision`], which is what makes a replay exact.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
@@ -60,12 +61,40 @@ impl PolicySet {
     /// Evaluates `context.order` with the plugins of its region.
     pub fn evaluate(&self, context: &OrderContext) -> Result<Decision, EvalError> {
         let started = Instant::now();
+        let region = self.region_for(context)?;
+        self.run(&region, context, started)
+    }
+
+    /// Evaluates `context.order` as it would be with `candidate` in its
+    /// slot: a shadow run, whose decision is compared, never used.
+    pub fn evaluate_shadow(
+        &self,
+        context: &OrderContext,
+        candidate: &Slot,
+    ) -> Result<Decision, EvalError> {
+        let started = Instant::now();
+        let region = self.region_for(context)?.with_slot(candidate.clone());
+        self.run(&region, context, started)
+    }
+
+    /// The checked order's region policy as its dealer gets it: a canary
+    /// replaces a slot for the dealers in its audience.
+    fn region_for(&self, context: &OrderContext) -> Result<Cow<'_, RegionPolicy>, EvalError> {
         let order = &context.order;
         let region = self
             .regions
             .get(&order.region)
             .ok_or_else(|| EvalError::UnknownRegion(order.region.clone()))?;
         self.validate(context)?;
+        Ok(region.for_dealer(&order.dealer_id))
+    }
+
+    fn run(
+        &self,
+        region: &RegionPolicy,
+        context: &OrderContext,
+        started: Instant,
+    ) -> Result<Decision, EvalError> {
         let mut run = Run::new(self, region, context);
 
         run.host_checks();
@@ -617,6 +646,7 @@ fn guarded<T: Clone>(
     let identity = slot.plugin.identity();
     let mut step = TraceStep {
         slot: slot.name.clone(),
+        deployment_id: slot.deployment.as_ref().map(|d| d.id.clone()),
         plugin: identity.clone(),
         status: StepStatus::Quarantined,
         fault: Some(Fault::Quarantined),
@@ -628,6 +658,9 @@ fn guarded<T: Clone>(
         logs: Vec::new(),
     };
     if !set.breaker.admits(identity) {
+        if let Some(deployment) = &slot.deployment {
+            deployment.record(true);
+        }
         return (None, step);
     }
     let call = call();
@@ -646,6 +679,14 @@ fn guarded<T: Clone>(
         }
     });
     set.breaker.record(identity, result.as_ref().err());
+    if let Some(deployment) = &slot.deployment {
+        deployment.record(
+            result
+                .as_ref()
+                .err()
+                .is_some_and(Fault::counts_against_health),
+        );
+    }
     match result {
         Ok(output) => {
             step.status = StepStatus::Ok;

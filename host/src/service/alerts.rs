@@ -273,7 +273,7 @@ pub async fn scan(state: &AppState) -> StoreResult<ScanSummary> {
     let at = now_ms();
     for alert in open
         .iter()
-        .filter(|a| a.kind != AlertKind::Production && !wanted_keys.contains(&a.dedupe_key))
+        .filter(|a| a.kind.is_stock() && !wanted_keys.contains(&a.dedupe_key))
     {
         if alerts::resolve(
             &mut tx,

@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod claims;
+pub mod deployments;
 pub mod lifecycle;
 pub mod payments;
 pub mod placement;

@@ -307,17 +307,18 @@ fn warehouses_from(rows: Vec<(String, String, String, String, i64)>) -> Vec<Ware
 
 /// Runs the pipeline off the async threads: plugin calls are CPU work.
 async fn evaluate(state: &AppState, context: OrderContext) -> ApiResult<(Decision, OrderContext)> {
-    let policies = state.policies.clone();
-    tokio::task::spawn_blocking(move || {
+    // The set is held for the whole evaluation: a deployment landing
+    // meanwhile takes the next order, not half of this one.
+    let policies = state.policies.current();
+    let (decision, context, policies) = tokio::task::spawn_blocking(move || {
         let decision = policies.evaluate(&context);
-        (decision, context)
+        (decision, context, policies)
     })
     .await
-    .map_err(|err| ApiError::Internal(format!("pipeline task: {err}")))
-    .and_then(|(decision, context)| match decision {
-        Ok(decision) => Ok((decision, context)),
-        Err(err) => Err(ApiError::invalid("/", err.to_string())),
-    })
+    .map_err(|err| ApiError::Internal(format!("pipeline task: {err}")))?;
+    let decision = decision.map_err(|err| ApiError::invalid("/", err.to_string()))?;
+    state.deployments.shadow(&policies, &context, &decision);
+    Ok((decision, context))
 }
 
 fn rejected(decision: &Decision) -> ApiError {

@@ -20,15 +20,28 @@ pub enum AlertKind {
     ShortfallTransfer,
     /// Orders exceed available stock: the factory is told.
     Production,
+    /// A new plugin version faulted too often; its slot was rolled back by
+    /// itself (`sku` holds the slot).
+    PolicyRollback,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 4] = [
+    pub const ALL: [AlertKind; 5] = [
         AlertKind::SafetyStock,
         AlertKind::SlowMoving,
         AlertKind::ShortfallTransfer,
         AlertKind::Production,
+        AlertKind::PolicyRollback,
     ];
+
+    /// Raised by the stock scanner, and resolved by it when the stock
+    /// condition clears.
+    pub fn is_stock(self) -> bool {
+        matches!(
+            self,
+            AlertKind::SafetyStock | AlertKind::SlowMoving | AlertKind::ShortfallTransfer
+        )
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -36,6 +49,7 @@ impl AlertKind {
             AlertKind::SlowMoving => "slow_moving",
             AlertKind::ShortfallTransfer => "shortfall_transfer",
             AlertKind::Production => "production",
+            AlertKind::PolicyRollback => "policy_rollback",
         }
     }
 

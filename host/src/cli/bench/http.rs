@@ -15,7 +15,7 @@ use anyhow::bail;
 use clap::Args;
 
 use crate::policy::PolicySet;
-use crate::server::{self, ServerOptions};
+use crate::server;
 
 mod client;
 mod cpu;
@@ -79,16 +79,11 @@ pub fn run(args: HttpArgs) -> anyhow::Result<ExitCode> {
         None => {
             let data_dir = tempfile::tempdir()?;
             let server_rt = runtime(args.server_threads, "srv")?;
-            let options = ServerOptions {
-                dataset: Some(args.config.join("dataset")),
-                config: args.config.clone(),
-                database_url: args.database_url.clone(),
-                data_dir: data_dir.path().to_path_buf(),
-                listen: "127.0.0.1:0".parse()?,
-            };
+            let options =
+                super::own_server(&args.config, args.database_url.clone(), data_dir.path());
             let running = server_rt.block_on(server::prepare(&options))?;
             let url = format!("http://{}", running.addr);
-            let policies = running.state.policies.clone();
+            let policies = running.state.policies.current();
             println!(
                 "server: own, {} on {url}, {} server threads, clients on {}",
                 match &args.database_url {

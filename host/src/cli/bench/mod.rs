@@ -7,6 +7,8 @@ mod http;
 mod load;
 mod native;
 mod pipeline;
+mod replay;
+mod swap;
 
 use std::process::ExitCode;
 
@@ -35,6 +37,13 @@ pub enum BenchCommand {
     /// server the bench starts on a fresh database. Last line:
     /// `orders_per_s=<201s per second> p50_ms=<ms> p99_ms=<ms>`.
     Http(http::HttpArgs),
+    /// Pricing deployed again and again in one region while clients place
+    /// orders there; every order checked against the deployment it names.
+    /// Last line: `activation_ms=<median> failed_orders=<n> mispriced_orders=<n>`.
+    Swap(swap::SwapArgs),
+    /// Stored orders of the example brand replayed through a candidate
+    /// pricing. Last line: `replay_orders_per_s=<n>`.
+    Replay(replay::ReplayArgs),
 }
 
 impl BenchCommand {
@@ -50,7 +59,25 @@ impl BenchCommand {
                 ..
             } => load::measure(&dir),
             BenchCommand::Http(args) => http::run(args),
+            BenchCommand::Swap(args) => swap::run(args),
+            BenchCommand::Replay(args) => replay::run(args),
         }
+    }
+}
+
+/// A bench's own server: the brand directory and its data set, on a fresh
+/// database (PostgreSQL when given, else SQLite in `data_dir`), on any port.
+fn own_server(
+    config: &std::path::Path,
+    database_url: Option<String>,
+    data_dir: &std::path::Path,
+) -> crate::server::ServerOptions {
+    crate::server::ServerOptions {
+        dataset: Some(config.join("dataset")),
+        config: config.to_path_buf(),
+        database_url,
+        data_dir: data_dir.to_path_buf(),
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
     }
 }
 
