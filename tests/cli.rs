@@ -72,7 +72,7 @@ fn plugin_check_describes_a_good_component() {
     assert!(output.status.success());
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["loads"], true);
-    assert_eq!(report["world"], "chanhost:policy/pricing-plugin@0.1.0");
+    assert_eq!(report["world"], "chanhost:policy/pricing-plugin@0.2.0");
     assert_eq!(report["description"]["name"], "pricing-tiered");
     assert!(report["description"]["config_schema"]["properties"]["quantity_breaks"].is_object());
     assert!(report["size_bytes"].as_u64().unwrap() > 10_000);
@@ -106,6 +106,42 @@ fn plugin_check_names_what_is_wrong() {
             .unwrap()
             .starts_with("exports no chanhost policy interface"),
         "{report}"
+    );
+}
+
+#[test]
+fn plugin_check_loads_a_plugin_built_against_an_older_wit_version() {
+    let file = chanhost_bundled_plugins::test_fixtures::PRICING_WIT_0_1_0;
+    let output = chanhost(&["plugin", "check", file]);
+    assert!(output.status.success(), "{}", stdout(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["loads"], true);
+    assert_eq!(report["world"], "chanhost:policy/pricing-plugin@0.1.0");
+    assert_eq!(report["description"]["name"], "pricing-wit-0-1-0");
+}
+
+#[test]
+fn plugin_check_refuses_a_wit_version_the_host_does_not_support() {
+    let dir = tempfile::tempdir().unwrap();
+    let future = dir.path().join("future.wasm");
+    std::fs::write(
+        &future,
+        wat_component(
+            r#"(component
+                (core module $m (func (export "f") (result i32) i32.const 0))
+                (core instance $i (instantiate $m))
+                (func $describe (result u32) (canon lift (core func $i "f")))
+                (instance $pricing (export "describe" (func $describe)))
+                (export "chanhost:policy/pricing@0.9.0" (instance $pricing)))"#,
+        ),
+    )
+    .unwrap();
+    let output = chanhost(&["plugin", "check", future.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        report["error"],
+        "implements chanhost:policy/pricing@0.9.0, but this host supports versions 0.2.0, 0.1.0"
     );
 }
 

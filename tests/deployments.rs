@@ -426,6 +426,63 @@ fn hostile_pricing() -> Vec<u8> {
     std::fs::read(chanhost_bundled_plugins::test_fixtures::HOSTILE_PLUGIN).expect("hostile fixture")
 }
 
+/// A plugin built against the WIT 0.1.0 snapshot, before the contract
+/// moved to 0.2.0, is published, deployed and decides orders as it did.
+/// (Storage plays no part here, so SQLite alone covers it.)
+#[tokio::test]
+async fn a_plugin_built_against_an_older_wit_version_keeps_deciding() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let server = db.start().await;
+    let wasm = std::fs::read(chanhost_bundled_plugins::test_fixtures::PRICING_WIT_0_1_0)
+        .expect("0.1.0 fixture");
+    let manifest = publish(&server, wasm).await;
+    assert_eq!(manifest["wit_version"], "0.1.0");
+    let plugin = format!("sha256:{}", manifest["hash"].as_str().unwrap());
+
+    let rollout = server
+        .post(
+            HQ,
+            "/v1/deployments",
+            json!({ "changes": [{ "region": "gd", "slot": "pricing", "plugin": plugin, "config": { "markup_bp": 100 } }] }),
+        )
+        .await
+        .expect(201);
+    let order = server
+        .place(HQ, "wit-0-1-0", one_line_for("D-GD-0002", "BJ-001", 5))
+        .await
+        .expect(201);
+    let decision = server
+        .get(
+            HQ,
+            &format!("/v1/orders/{}/decision", order["id"].as_str().unwrap()),
+        )
+        .await
+        .expect(200);
+    let step = decision["decision"]["trace"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["slot"] == "pricing")
+        .expect("a pricing step")
+        .clone();
+    assert_eq!(step["deployment_id"], rollout["deployments"][0]["id"]);
+    assert_eq!(step["plugin"]["wit_version"], "0.1.0");
+    assert_eq!(step["status"], "ok", "{step}");
+    assert_eq!(step["logs"][0]["message"], "priced by a WIT 0.1.0 plugin");
+    // "region price <fen> + 100 bp markup (WIT 0.1.0 plugin)": the input
+    // reached it converted and its answer came back priced as it says.
+    let explanation = step["output"][0]["explanation"].as_str().unwrap();
+    let regional: i64 = explanation
+        .strip_prefix("region price ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|fen| fen.parse().ok())
+        .unwrap_or_else(|| panic!("{explanation}"));
+    assert_eq!(
+        order["lines"][0]["unit_price"].as_i64().unwrap(),
+        regional + regional / 100
+    );
+}
+
 async fn refused_before_going_live(backend: Backend) {
     let db = TestDb::new(backend).await;
     let server = db.start().await;

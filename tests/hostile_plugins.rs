@@ -230,6 +230,18 @@ fn a_failing_promotion_is_skipped_and_the_others_apply() {
     }
 }
 
+/// WIT 0.2.0 gives promotions the lots HQ flagged near expiry (the example
+/// catalogue flags one lot of WN-002), each pointing at its product.
+#[test]
+fn promotions_see_the_lots_hq_flagged_near_expiry() {
+    let (_brand, policies) = brand_with("promotions", HOSTILE_PROMOTION, "near-expiry");
+    let decision = policies.evaluate(&order_in("r1", "O-1")).unwrap();
+    let step = step(&decision, "promotions/hostile");
+    assert_eq!(step.status, StepStatus::Ok, "{step:?}");
+    let adjustment = &decision.adjustments[0];
+    assert_eq!(adjustment.description, "WN-002/L20220930/1801353600000");
+}
+
 #[test]
 fn a_failing_sourcing_plugin_falls_back_to_hq_sourcing() {
     for (mode, finding) in [

@@ -137,7 +137,7 @@ async fn a_signed_component_is_published_once(backend: Backend) {
     assert_eq!(manifest["name"], "hostile-plugin", "{manifest}");
     assert_eq!(manifest["kind"], "pricing");
     assert_eq!(manifest["version"], "0.0.1");
-    assert_eq!(manifest["wit_version"], "0.1.0");
+    assert_eq!(manifest["wit_version"], "0.2.0");
     assert_eq!(manifest["hash"], sha256_hex(&wasm));
     assert_eq!(manifest["size_bytes"], wasm.len());
     assert_eq!(manifest["publisher"], "demo-publisher");
@@ -268,6 +268,30 @@ async fn unsigned_tampered_and_untrusted_components_are_refused(backend: Backend
     assert!(
         message.contains("`stranger-key`, which HQ does not trust"),
         "{message}"
+    );
+
+    // Signed with a trusted key, but built for a contract this host does
+    // not have: refused at upload, not when an order reaches it.
+    let future = dir.path().join("future.wasm");
+    let future_wasm = wat::parse_str(
+        r#"(component
+            (core module $m (func (export "f") (result i32) i32.const 0))
+            (core instance $i (instantiate $m))
+            (func $describe (result u32) (canon lift (core func $i "f")))
+            (instance $pricing (export "describe" (func $describe)))
+            (export "chanhost:policy/pricing@0.9.0" (instance $pricing)))"#,
+    )
+    .unwrap();
+    std::fs::write(&future, &future_wasm).unwrap();
+    let future_header = sign(&future, &demo_key());
+    let problem = upload(&server, HQ, &future_wasm, Some(&future_header))
+        .await
+        .problem(422);
+    assert!(
+        detail(&problem).contains(
+            "implements chanhost:policy/pricing@0.9.0, but this host supports versions 0.2.0, 0.1.0"
+        ),
+        "{problem}"
     );
 
     // Correctly signed, but dealers do not publish.

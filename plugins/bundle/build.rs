@@ -18,11 +18,12 @@ const PLUGINS: &[&str] = &[
     "hostile-sourcing",
     "hostile-promotion",
     "hostile-anti-diversion",
+    "pricing-wit-0-1-0",
 ];
 
-/// Test fixtures (under `tests/fixtures`) are the crates named `hostile-*`.
+/// Test fixtures: the crates under `tests/fixtures`.
 fn is_fixture(plugin: &str) -> bool {
-    plugin.starts_with("hostile-")
+    plugin.starts_with("hostile-") || plugin == "pricing-wit-0-1-0"
 }
 
 fn main() {

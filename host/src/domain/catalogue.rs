@@ -22,6 +22,20 @@ pub struct Product {
     /// Regions allowed to sell this SKU; empty means every region.
     #[serde(default)]
     pub restricted_to_regions: Vec<String>,
+    /// Lots HQ flagged for clearance before their best-before date;
+    /// promotion plugins see them (WIT 0.2.0 and later).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub near_expiry_lots: Vec<NearExpiryLot>,
+}
+
+/// A production lot of a SKU flagged as near its best-before date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NearExpiryLot {
+    /// HQ's lot code, e.g. "L20250311".
+    pub lot: String,
+    /// Milliseconds since the Unix epoch, UTC.
+    pub best_before: super::TimestampMs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -1,22 +1,10 @@
 //! Conversions between the host's plain types and the generated bindings,
 //! done once at the boundary of each call.
 
-use super::bindings::v0_1_0::{anti_diversion, pricing, promotion, sourcing, types as wit};
+use super::bindings::latest::types as wit;
+pub use super::bindings::latest::{wit_anti_diversion, wit_pricing, wit_promotion, wit_sourcing};
 use super::types::*;
 use crate::domain;
-
-pub mod wit_anti_diversion {
-    pub use super::anti_diversion::exports::chanhost::policy::anti_diversion::*;
-}
-pub mod wit_pricing {
-    pub use super::pricing::exports::chanhost::policy::pricing::*;
-}
-pub mod wit_promotion {
-    pub use super::promotion::exports::chanhost::policy::promotion::*;
-}
-pub mod wit_sourcing {
-    pub use super::sourcing::exports::chanhost::policy::sourcing::*;
-}
 
 pub type WitOrder = wit::Order;
 pub type WitOrderLine = wit::OrderLine;

@@ -6,10 +6,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use super::bindings::v0_1_0::shared::Shared;
 use super::cache::ComponentCache;
 use super::limits::Limits;
 use super::sandbox::Sandbox;
@@ -79,7 +78,7 @@ impl PolicyEngine {
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        Shared::add_to_linker::<_, HasSelf<Sandbox>>(&mut linker, |sandbox| sandbox)?;
+        super::bindings::add_to_linker(&mut linker)?;
         spawn_epoch_ticker(&engine);
         Ok(PolicyEngine {
             inner: Arc::new(Inner {

@@ -316,6 +316,7 @@ mod tests {
             base_price: base,
             new_product: false,
             restricted_to_regions: vec![],
+            near_expiry_lots: vec![],
         }
     }
 

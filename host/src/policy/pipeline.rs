@@ -391,12 +391,14 @@ impl<'a> Run<'a> {
                 amount: l.amount,
             })
             .collect();
+        let near_expiry_lots = near_expiry_lots(self.set, &products);
         let input = wit_promotion::PromotionInput {
             order,
             dealer,
             products,
             lines,
             subtotal,
+            near_expiry_lots,
         };
         for slot in &self.region.promotions {
             let so_far = PromotedSoFar {
@@ -632,6 +634,30 @@ fn ordered_products<'s>(
         .filter_map(|sku| set.catalogue.get(sku))
         .map(convert::product)
         .collect()
+}
+
+/// The clearance lots HQ flagged for the input's products, by index.
+fn near_expiry_lots(
+    set: &PolicySet,
+    products: &[convert::WitProduct],
+) -> Vec<wit_promotion::NearExpiryLot> {
+    let mut lots = Vec::new();
+    for (index, product) in products.iter().enumerate() {
+        let Some(entry) = set.catalogue.get(&product.sku) else {
+            continue;
+        };
+        lots.extend(
+            entry
+                .near_expiry_lots
+                .iter()
+                .map(|lot| wit_promotion::NearExpiryLot {
+                    product: index as u32,
+                    lot: lot.lot.clone(),
+                    best_before: lot.best_before,
+                }),
+        );
+    }
+    lots
 }
 
 /// Calls a slot's plugin through the breaker, checks the output with the

@@ -13,7 +13,9 @@ use sha2::{Digest, Sha256};
 use wasmtime::Store;
 use wasmtime::component::{Component, types::ComponentItem};
 
-use super::bindings::v0_1_0::{anti_diversion, pricing, promotion, sourcing, types as wit};
+pub use super::bindings::SUPPORTED_WIT_VERSIONS;
+use super::bindings::latest::types as wit;
+use super::bindings::{Exports, Pre};
 use super::convert::{
     self, WireSize, wit_anti_diversion, wit_pricing, wit_promotion, wit_sourcing,
 };
@@ -22,9 +24,6 @@ use super::limits::Fault;
 use super::sandbox::{LogLine, Sandbox, classify};
 use super::types::*;
 use crate::domain::TimestampMs;
-
-/// The WIT package versions this host implements, newest first.
-pub const SUPPORTED_WIT_VERSIONS: &[&str] = &["0.1.0"];
 
 const WIT_PACKAGE: &str = "chanhost:policy";
 
@@ -72,14 +71,6 @@ pub struct Call<T> {
     pub fuel_used: u64,
     pub duration: Duration,
     pub logs: Vec<LogLine>,
-}
-
-/// An instance's typed exports, by kind.
-enum Exports {
-    AntiDiversion(anti_diversion::AntiDiversionPlugin),
-    Pricing(pricing::PricingPlugin),
-    Promotion(promotion::PromotionPlugin),
-    Sourcing(sourcing::SourcingPlugin),
 }
 
 /// An instance kept between calls, with its store.
@@ -134,13 +125,6 @@ impl InstancePool {
     }
 }
 
-enum Pre {
-    AntiDiversion(anti_diversion::AntiDiversionPluginPre<Sandbox>),
-    Pricing(pricing::PricingPluginPre<Sandbox>),
-    Promotion(promotion::PromotionPluginPre<Sandbox>),
-    Sourcing(sourcing::SourcingPluginPre<Sandbox>),
-}
-
 /// A compiled plugin, ready to be instantiated for each call.
 pub struct Plugin {
     identity: PluginIdentity,
@@ -184,21 +168,8 @@ impl Plugin {
             .linker()
             .instantiate_pre(&component)
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
-        let link = |e: wasmtime::Error| LoadError::Link(format!("{e:#}"));
-        let pre = match kind {
-            PluginKind::AntiDiversion => Pre::AntiDiversion(
-                anti_diversion::AntiDiversionPluginPre::new(instance_pre).map_err(link)?,
-            ),
-            PluginKind::Pricing => {
-                Pre::Pricing(pricing::PricingPluginPre::new(instance_pre).map_err(link)?)
-            }
-            PluginKind::Promotion => {
-                Pre::Promotion(promotion::PromotionPluginPre::new(instance_pre).map_err(link)?)
-            }
-            PluginKind::Sourcing => {
-                Pre::Sourcing(sourcing::SourcingPluginPre::new(instance_pre).map_err(link)?)
-            }
-        };
+        let pre = Pre::new(&wit_version, kind, instance_pre)
+            .map_err(|e| LoadError::Link(format!("{e:#}")))?;
         let mut plugin = Plugin {
             identity: PluginIdentity {
                 name: String::new(),
@@ -259,12 +230,7 @@ impl Plugin {
         store.limiter(|sandbox| sandbox.limiter());
         store.set_fuel(limits.fuel)?;
         store.set_epoch_deadline(self.engine.deadline_ticks());
-        let exports = match &self.pre {
-            Pre::AntiDiversion(pre) => Exports::AntiDiversion(pre.instantiate(&mut store)?),
-            Pre::Pricing(pre) => Exports::Pricing(pre.instantiate(&mut store)?),
-            Pre::Promotion(pre) => Exports::Promotion(pre.instantiate(&mut store)?),
-            Pre::Sourcing(pre) => Exports::Sourcing(pre.instantiate(&mut store)?),
-        };
+        let exports = self.pre.instantiate(&mut store)?;
         Ok(Warm {
             store,
             exports,
@@ -359,17 +325,7 @@ impl Plugin {
             None,
             None,
             0,
-            |store, exports| {
-                let d = match exports {
-                    Exports::AntiDiversion(e) => {
-                        e.chanhost_policy_anti_diversion().call_describe(store)?
-                    }
-                    Exports::Pricing(e) => e.chanhost_policy_pricing().call_describe(store)?,
-                    Exports::Promotion(e) => e.chanhost_policy_promotion().call_describe(store)?,
-                    Exports::Sourcing(e) => e.chanhost_policy_sourcing().call_describe(store)?,
-                };
-                Ok(Ok(d))
-            },
+            |store, exports| Ok(Ok(exports.describe(store)?)),
             convert::description,
         )
     }
@@ -387,10 +343,7 @@ impl Plugin {
             None,
             None,
             0,
-            |store, exports| {
-                let r = call_configure(store, exports, config_json)?;
-                Ok(Ok(r))
-            },
+            |store, exports| Ok(Ok(exports.configure(store, config_json)?)),
             |r| r.map_err(convert::config_errors),
         );
         if let (Some(pool), Ok(Ok(()))) = (pool, &call.result)
@@ -409,7 +362,7 @@ impl Plugin {
         let limits = self.engine.limits();
         warm.store.set_fuel(limits.fuel)?;
         warm.store.set_epoch_deadline(self.engine.deadline_ticks());
-        match call_configure(&mut warm.store, &warm.exports, config_json)? {
+        match warm.exports.configure(&mut warm.store, config_json)? {
             Ok(()) => Ok(()),
             Err(errors) => Err(wasmtime::Error::msg(format!(
                 "configure refused the slot's configuration: {}",
@@ -435,12 +388,7 @@ impl Plugin {
             pool,
             Some(config),
             input.order.placed_at,
-            |store, exports| match exports {
-                Exports::AntiDiversion(e) => {
-                    e.chanhost_policy_anti_diversion().call_check(store, input)
-                }
-                _ => unreachable!("kind checked above"),
-            },
+            |store, exports| exports.check(store, input),
             convert::verdict,
         )
     }
@@ -458,10 +406,7 @@ impl Plugin {
             pool,
             Some(config),
             input.order.placed_at,
-            |store, exports| match exports {
-                Exports::Pricing(e) => e.chanhost_policy_pricing().call_price(store, input),
-                _ => unreachable!("kind checked above"),
-            },
+            |store, exports| exports.price(store, input),
             convert::priced_lines,
         )
     }
@@ -479,10 +424,7 @@ impl Plugin {
             pool,
             Some(config),
             input.order.placed_at,
-            |store, exports| match exports {
-                Exports::Promotion(e) => e.chanhost_policy_promotion().call_apply(store, input),
-                _ => unreachable!("kind checked above"),
-            },
+            |store, exports| exports.apply(store, input),
             convert::adjustments,
         )
     }
@@ -500,10 +442,7 @@ impl Plugin {
             pool,
             Some(config),
             input.order.placed_at,
-            |store, exports| match exports {
-                Exports::Sourcing(e) => e.chanhost_policy_sourcing().call_source(store, input),
-                _ => unreachable!("kind checked above"),
-            },
+            |store, exports| exports.source(store, input),
             convert::sourcing_plan,
         )
     }
@@ -519,28 +458,6 @@ impl Plugin {
             duration: Duration::ZERO,
             logs: Vec::new(),
         }
-    }
-}
-
-/// Calls `configure` on an instance, whatever its kind.
-fn call_configure(
-    store: &mut Store<Sandbox>,
-    exports: &Exports,
-    config_json: &str,
-) -> wasmtime::Result<Result<(), Vec<wit::ConfigError>>> {
-    match exports {
-        Exports::AntiDiversion(e) => e
-            .chanhost_policy_anti_diversion()
-            .call_configure(store, config_json),
-        Exports::Pricing(e) => e
-            .chanhost_policy_pricing()
-            .call_configure(store, config_json),
-        Exports::Promotion(e) => e
-            .chanhost_policy_promotion()
-            .call_configure(store, config_json),
-        Exports::Sourcing(e) => e
-            .chanhost_policy_sourcing()
-            .call_configure(store, config_json),
     }
 }
 

@@ -17,8 +17,8 @@ use wasmtime::{StoreLimits, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::v0_1_0::LogLevel;
-use super::bindings::v0_1_0::shared::chanhost::policy::host;
+use super::bindings::latest::{LogLevel, host};
+use super::bindings::v0_1_0;
 use super::limits::{Fault, Limits};
 use crate::domain::TimestampMs;
 
@@ -129,7 +129,20 @@ impl WasiView for Sandbox {
 }
 
 /// `types` has no functions; the trait is empty.
-impl super::bindings::v0_1_0::types::Host for Sandbox {}
+impl super::bindings::latest::types::Host for Sandbox {}
+
+/// 0.1.0 plugins log through the same host functions.
+impl v0_1_0::host::Host for Sandbox {
+    fn log_lines(&mut self, lines: Vec<v0_1_0::host::LogLine>) {
+        for line in lines {
+            host::Host::log(self, line.level.into(), line.message);
+        }
+    }
+
+    fn log(&mut self, level: v0_1_0::host::LogLevel, message: String) {
+        host::Host::log(self, level.into(), message);
+    }
+}
 
 impl host::Host for Sandbox {
     fn log_lines(&mut self, lines: Vec<host::LogLine>) {

@@ -46,4 +46,6 @@ pub mod test_fixtures {
     pub const HOSTILE_PROMOTION: &str = env!("CHANHOST_PLUGIN_HOSTILE_PROMOTION");
     /// An anti-diversion plugin whose configuration `{"mode": …}` picks a misbehaviour.
     pub const HOSTILE_ANTI_DIVERSION: &str = env!("CHANHOST_PLUGIN_HOSTILE_ANTI_DIVERSION");
+    /// A pricing plugin built against the WIT 0.1.0 snapshot; `{"markup_bp": n}`.
+    pub const PRICING_WIT_0_1_0: &str = env!("CHANHOST_PLUGIN_PRICING_WIT_0_1_0");
 }

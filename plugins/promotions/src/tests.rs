@@ -36,6 +36,7 @@ fn input(lines: &[(&str, u32, i64)]) -> PromotionInput {
         products,
         subtotal: lines.iter().map(|l| l.amount).sum(),
         lines,
+        near_expiry_lots: Vec::new(),
     }
 }
 

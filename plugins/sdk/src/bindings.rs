@@ -11,8 +11,8 @@ pub mod shared {
         inline: "
             package chanhost:sdk;
             world shared {
-                import chanhost:policy/types@0.1.0;
-                import chanhost:policy/host@0.1.0;
+                import chanhost:policy/types@0.2.0;
+                import chanhost:policy/host@0.2.0;
             }
         ",
         world: "chanhost:sdk/shared",
@@ -29,8 +29,8 @@ macro_rules! world {
                 path: "../../wit",
                 world: $world,
                 with: {
-                    "chanhost:policy/types@0.1.0": crate::bindings::shared::chanhost::policy::types,
-                    "chanhost:policy/host@0.1.0": crate::bindings::shared::chanhost::policy::host,
+                    "chanhost:policy/types@0.2.0": crate::bindings::shared::chanhost::policy::types,
+                    "chanhost:policy/host@0.2.0": crate::bindings::shared::chanhost::policy::host,
                 },
                 pub_export_macro: true,
                 export_macro_name: $export_macro,
@@ -43,28 +43,28 @@ macro_rules! world {
 world!(
     "anti-diversion",
     anti_diversion,
-    "chanhost:policy/anti-diversion-plugin@0.1.0",
+    "chanhost:policy/anti-diversion-plugin@0.2.0",
     "__export_anti_diversion_world",
     "chanhost_sdk::bindings::anti_diversion"
 );
 world!(
     "pricing",
     pricing,
-    "chanhost:policy/pricing-plugin@0.1.0",
+    "chanhost:policy/pricing-plugin@0.2.0",
     "__export_pricing_world",
     "chanhost_sdk::bindings::pricing"
 );
 world!(
     "promotion",
     promotion,
-    "chanhost:policy/promotion-plugin@0.1.0",
+    "chanhost:policy/promotion-plugin@0.2.0",
     "__export_promotion_world",
     "chanhost_sdk::bindings::promotion"
 );
 world!(
     "sourcing",
     sourcing,
-    "chanhost:policy/sourcing-plugin@0.1.0",
+    "chanhost:policy/sourcing-plugin@0.2.0",
     "__export_sourcing_world",
     "chanhost_sdk::bindings::sourcing"
 );

@@ -145,7 +145,8 @@ pub mod pricing {
 #[cfg(feature = "promotion")]
 pub mod promotion {
     pub use crate::bindings::promotion::exports::chanhost::policy::promotion::{
-        Adjustment, AdjustmentKind, FreeGoods, LineDiscount, PricedOrderLine, PromotionInput,
+        Adjustment, AdjustmentKind, FreeGoods, LineDiscount, NearExpiryLot, PricedOrderLine,
+        PromotionInput,
     };
 
     /// Implemented by a promotion plugin.

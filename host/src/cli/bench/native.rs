@@ -127,6 +127,7 @@ impl<'a> NativePipeline<'a> {
                 products: products.clone(),
                 lines: lines.clone(),
                 subtotal,
+                near_expiry_lots: Vec::new(),
             };
             for adjustment in Promotions::apply(config, input).unwrap_or_default() {
                 match adjustment.kind {

@@ -1,0 +1,136 @@
+//! Host bindings of the WIT contract, one module per supported version,
+//! generated from `wit/` (the newest) and `wit/snapshots/<version>/`.
+//!
+//! The rest of the host speaks only the newest version's types
+//! ([`latest`]). A plugin built against an older version is instantiated
+//! through that version's bindings, which convert inputs and answers at the
+//! call, so it keeps loading and deciding as it did. To ship a new version:
+//! copy `wit/` into `wit/snapshots/<old version>/`, change `wit/`, add a
+//! module here for the old version with its conversions, and list it in
+//! [`SUPPORTED_WIT_VERSIONS`], [`Pre`] and [`Exports`].
+
+use wasmtime::Store;
+use wasmtime::component::{InstancePre, Linker};
+
+use super::sandbox::Sandbox;
+use super::types::PluginKind;
+
+pub mod v0_1_0;
+pub mod v0_2_0;
+
+pub use v0_2_0 as latest;
+
+/// The WIT package versions this host implements, newest first.
+pub const SUPPORTED_WIT_VERSIONS: &[&str] = &[v0_2_0::VERSION, v0_1_0::VERSION];
+
+/// Defines every supported version's imports.
+pub fn add_to_linker(linker: &mut Linker<Sandbox>) -> wasmtime::Result<()> {
+    v0_2_0::add_to_linker(linker)?;
+    v0_1_0::add_to_linker(linker)
+}
+
+/// A component pre-instantiated through the bindings of its WIT version.
+pub enum Pre {
+    V0_2_0(v0_2_0::Pre),
+    V0_1_0(v0_1_0::Pre),
+}
+
+impl Pre {
+    /// `version` must be one of [`SUPPORTED_WIT_VERSIONS`].
+    pub fn new(
+        version: &str,
+        kind: PluginKind,
+        pre: InstancePre<Sandbox>,
+    ) -> wasmtime::Result<Pre> {
+        match version {
+            v0_2_0::VERSION => Ok(Pre::V0_2_0(v0_2_0::Pre::new(kind, pre)?)),
+            v0_1_0::VERSION => Ok(Pre::V0_1_0(v0_1_0::Pre::new(kind, pre)?)),
+            other => Err(wasmtime::Error::msg(format!(
+                "no bindings for WIT version {other}"
+            ))),
+        }
+    }
+
+    pub fn instantiate(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<Exports> {
+        Ok(match self {
+            Pre::V0_2_0(pre) => Exports::V0_2_0(pre.instantiate(store)?),
+            Pre::V0_1_0(pre) => Exports::V0_1_0(pre.instantiate(store)?),
+        })
+    }
+}
+
+/// An instance's exports, called with the newest version's types whatever
+/// version it was built against.
+pub enum Exports {
+    V0_2_0(v0_2_0::Exports),
+    V0_1_0(v0_1_0::Exports),
+}
+
+type Answer<T> = wasmtime::Result<Result<T, latest::types::PluginError>>;
+
+impl Exports {
+    pub fn describe(
+        &self,
+        store: &mut Store<Sandbox>,
+    ) -> wasmtime::Result<latest::types::Description> {
+        match self {
+            Exports::V0_2_0(e) => e.describe(store),
+            Exports::V0_1_0(e) => e.describe(store),
+        }
+    }
+
+    pub fn configure(
+        &self,
+        store: &mut Store<Sandbox>,
+        config_json: &str,
+    ) -> wasmtime::Result<Result<(), Vec<latest::types::ConfigError>>> {
+        match self {
+            Exports::V0_2_0(e) => e.configure(store, config_json),
+            Exports::V0_1_0(e) => e.configure(store, config_json),
+        }
+    }
+
+    pub fn check(
+        &self,
+        store: &mut Store<Sandbox>,
+        input: &latest::wit_anti_diversion::CheckInput,
+    ) -> Answer<latest::wit_anti_diversion::Verdict> {
+        match self {
+            Exports::V0_2_0(e) => e.check(store, input),
+            Exports::V0_1_0(e) => e.check(store, input),
+        }
+    }
+
+    pub fn price(
+        &self,
+        store: &mut Store<Sandbox>,
+        input: &latest::wit_pricing::PricingInput,
+    ) -> Answer<Vec<latest::wit_pricing::PricedLine>> {
+        match self {
+            Exports::V0_2_0(e) => e.price(store, input),
+            Exports::V0_1_0(e) => e.price(store, input),
+        }
+    }
+
+    pub fn apply(
+        &self,
+        store: &mut Store<Sandbox>,
+        input: &latest::wit_promotion::PromotionInput,
+    ) -> Answer<Vec<latest::wit_promotion::Adjustment>> {
+        match self {
+            Exports::V0_2_0(e) => e.apply(store, input),
+            Exports::V0_1_0(e) => e.apply(store, input),
+        }
+    }
+
+    pub fn source(
+        &self,
+        store: &mut Store<Sandbox>,
+        input: &latest::wit_sourcing::SourcingInput,
+    ) -> Answer<latest::wit_sourcing::SourcingPlan> {
+        match self {
+            Exports::V0_2_0(e) => e.source(store, input),
+            Exports::V0_1_0(e) => e.source(store, input),
+        }
+    }
+}
