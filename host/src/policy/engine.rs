@@ -108,9 +108,18 @@ impl PolicyEngine {
 
     /// Epoch ticks a call may run before it is interrupted.
     pub fn deadline_ticks(&self) -> u64 {
-        let tick = EPOCH_TICK.as_millis() as u64;
-        self.inner.limits.deadline_ms.div_ceil(tick).max(1) + 1
+        ticks_for(self.inner.limits.deadline_ms)
     }
+
+    /// Epoch ticks a load-time `describe` or `configure` may run.
+    pub fn setup_deadline_ticks(&self) -> u64 {
+        ticks_for(self.inner.limits.setup_deadline_ms)
+    }
+}
+
+fn ticks_for(ms: u64) -> u64 {
+    let tick = EPOCH_TICK.as_millis() as u64;
+    ms.div_ceil(tick).max(1) + 1
 }
 
 /// Advances the engine's epoch until the engine is dropped.

@@ -15,6 +15,11 @@ pub struct Limits {
     pub stack_bytes: usize,
     /// Wall-clock budget per call, enforced by epoch interruption.
     pub deadline_ms: u64,
+    /// Wall-clock budget of the `describe` and `configure` calls that
+    /// check a plugin while it is loaded or deployed. They run once per
+    /// slot, not per order, so they get room for a busy machine: a start
+    /// or a deployment should not fail because the host was loaded.
+    pub setup_deadline_ms: u64,
     /// Largest input the host sends to one call (approximate wire size).
     pub max_input_bytes: usize,
     /// Largest output the host accepts from one call.
@@ -37,6 +42,7 @@ impl Default for Limits {
             memory_bytes: 16 << 20,
             stack_bytes: 512 << 10,
             deadline_ms: 50,
+            setup_deadline_ms: 2_000,
             max_input_bytes: 1 << 20,
             max_output_bytes: 256 << 10,
             max_log_lines: 32,

@@ -20,7 +20,7 @@ use super::convert::{
     self, WireSize, wit_anti_diversion, wit_pricing, wit_promotion, wit_sourcing,
 };
 use super::engine::PolicyEngine;
-use super::limits::Fault;
+use super::limits::{Fault, Limits};
 use super::sandbox::{LogLine, Sandbox, classify};
 use super::types::*;
 use crate::domain::TimestampMs;
@@ -123,6 +123,16 @@ impl InstancePool {
             idle.push(warm);
         }
     }
+}
+
+/// Which wall-clock deadline a call runs under.
+#[derive(Debug, Clone, Copy)]
+enum Budget {
+    /// A policy call deciding an order: `Limits::deadline_ms`.
+    Call,
+    /// `describe` or `configure` while loading or deploying:
+    /// `Limits::setup_deadline_ms`.
+    Setup,
 }
 
 /// A compiled plugin, ready to be instantiated for each call.
@@ -243,6 +253,7 @@ impl Plugin {
     /// only if the call returned normally and left nothing on stderr.
     fn run<W, T>(
         &self,
+        budget: Budget,
         pool: Option<&InstancePool>,
         configure: Option<&str>,
         clock: TimestampMs,
@@ -255,7 +266,18 @@ impl Plugin {
     where
         T: WireSize,
     {
-        let limits = self.engine.limits();
+        let setup_limits;
+        let (limits, deadline_ticks) = match budget {
+            Budget::Call => (self.engine.limits(), self.engine.deadline_ticks()),
+            Budget::Setup => {
+                let limits = self.engine.limits();
+                setup_limits = Limits {
+                    deadline_ms: limits.setup_deadline_ms,
+                    ..limits.clone()
+                };
+                (&setup_limits, self.engine.setup_deadline_ticks())
+            }
+        };
         let started = Instant::now();
         let warm = match pool.and_then(InstancePool::take) {
             Some(warm) => Ok(warm),
@@ -282,7 +304,7 @@ impl Plugin {
         store
             .set_fuel(limits.fuel)
             .expect("fuel is enabled on the engine");
-        store.set_epoch_deadline(self.engine.deadline_ticks());
+        store.set_epoch_deadline(deadline_ticks);
         let outcome = call(store, &warm.exports);
         let duration = started.elapsed();
         let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
@@ -322,6 +344,7 @@ impl Plugin {
     /// The plugin's description, asked of a fresh instance.
     pub fn describe(&self) -> Call<Description> {
         self.run(
+            Budget::Setup,
             None,
             None,
             0,
@@ -340,6 +363,7 @@ impl Plugin {
         pool: Option<&InstancePool>,
     ) -> Call<Result<(), Vec<ConfigError>>> {
         let call = self.run(
+            Budget::Setup,
             None,
             None,
             0,
@@ -385,6 +409,7 @@ impl Plugin {
             return self.wrong_kind(PluginKind::AntiDiversion);
         }
         self.run(
+            Budget::Call,
             pool,
             Some(config),
             input.order.placed_at,
@@ -403,6 +428,7 @@ impl Plugin {
             return self.wrong_kind(PluginKind::Pricing);
         }
         self.run(
+            Budget::Call,
             pool,
             Some(config),
             input.order.placed_at,
@@ -421,6 +447,7 @@ impl Plugin {
             return self.wrong_kind(PluginKind::Promotion);
         }
         self.run(
+            Budget::Call,
             pool,
             Some(config),
             input.order.placed_at,
@@ -439,6 +466,7 @@ impl Plugin {
             return self.wrong_kind(PluginKind::Sourcing);
         }
         self.run(
+            Budget::Call,
             pool,
             Some(config),
             input.order.placed_at,
