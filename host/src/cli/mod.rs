@@ -4,6 +4,7 @@ mod bench;
 mod eval;
 mod keys;
 mod plugin;
+mod plugin_new;
 mod policy;
 mod replay;
 mod serve;

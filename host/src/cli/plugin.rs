@@ -13,6 +13,9 @@ use crate::registry::signing::{self, SIGNATURE_HEADER, SecretKey, SignatureFile}
 
 #[derive(Subcommand)]
 pub enum PluginCommand {
+    /// Create a ready plugin crate of one kind: SDK dependency, WIT wired,
+    /// an example that passes its test and fixtures, a build command.
+    New(super::plugin_new::NewArgs),
     /// Which world a component implements, its description and size, and
     /// whether it loads under the production limits. Prints JSON; exits
     /// non-zero when the component cannot be used.
@@ -53,6 +56,7 @@ pub enum PluginCommand {
 impl PluginCommand {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self {
+            PluginCommand::New(args) => super::plugin_new::run(args),
             PluginCommand::Check { file } => check(file),
             PluginCommand::Sign { file, key, out } => sign(&file, &key, out),
             PluginCommand::Publish {
