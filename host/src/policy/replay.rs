@@ -580,7 +580,16 @@ mod tests {
         let first = &report.not_reproduced[0];
         assert!(!first.at.starts_with("/trace"), "{first:?}");
         // A price cut never changes a verdict of these orders.
-        assert_eq!(summary.verdict_changed, 0);
+        assert_eq!(
+            summary.verdict_changed,
+            0,
+            "{:#?}",
+            summary
+                .differences
+                .iter()
+                .filter(|d| d.verdict.is_some())
+                .collect::<Vec<_>>()
+        );
         assert!(
             stored
                 .iter()
