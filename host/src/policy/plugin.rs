@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use wasmtime::Store;
-use wasmtime::component::{Component, types::ComponentItem};
+use wasmtime::component::{Component, InstancePre, types::ComponentItem};
 
 pub use super::bindings::SUPPORTED_WIT_VERSIONS;
 use super::bindings::latest::types as wit;
@@ -21,16 +21,20 @@ use super::convert::{
 };
 use super::engine::PolicyEngine;
 use super::limits::{Fault, Limits};
+use super::load_check;
+pub use super::load_check::policy_function;
 use super::sandbox::{LogLine, Sandbox, classify};
 use super::types::*;
 use crate::domain::TimestampMs;
 
-const WIT_PACKAGE: &str = "chanhost:policy";
+pub(super) const WIT_PACKAGE: &str = "chanhost:policy";
 
 /// Why a component cannot be loaded as a plugin.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("component is {bytes} bytes, above the {limit} byte limit")]
+    #[error(
+        "component is {bytes} bytes, above the {limit} byte limit (HQ's limits.max_component_bytes)"
+    )]
     TooLarge { bytes: usize, limit: usize },
     #[error("not a valid WebAssembly component: {0}")]
     Invalid(String),
@@ -42,7 +46,28 @@ pub enum LoadError {
     UnsupportedVersion { interface: String, found: String },
     #[error("exports several plugin kinds ({0}); a plugin implements exactly one")]
     SeveralKinds(String),
-    #[error("cannot be linked: {0}")]
+    #[error(
+        "exports {interface} without its `{function}` function (it has: {has}); the interface needs {}",
+        load_check::required_functions_text(interface)
+    )]
+    MissingExport {
+        /// The exported interface, e.g. `chanhost:policy/pricing@0.2.0`.
+        interface: String,
+        /// The function it lacks, e.g. `price`.
+        function: String,
+        has: String,
+    },
+    #[error(
+        "imports `{import}`, which this host does not offer; a plugin may import only {WIT_PACKAGE}/host (logging) and WASI (answered by a sandbox without files, network or environment)"
+    )]
+    ForbiddenImport { import: String },
+    #[error("its exports do not match the {world} world: {message}")]
+    WrongTypes { world: String, message: String },
+    /// Wasmtime's own message, which names the import it could not satisfy
+    /// (a WASI interface the host lacks, or one of another type).
+    #[error(
+        "cannot be linked: {0}; a plugin may import only {WIT_PACKAGE}/host and the WASI 0.2 interfaces of a command (cli, clocks, filesystem, io, random, sockets)"
+    )]
     Link(String),
     #[error("its describe call failed: {0}")]
     Describe(Fault),
@@ -141,6 +166,9 @@ pub struct Plugin {
     description: Description,
     size_bytes: usize,
     pre: Pre,
+    /// The same component untyped, for calls made from JSON
+    /// (`super::dynamic`).
+    instance_pre: InstancePre<Sandbox>,
     engine: PolicyEngine,
 }
 
@@ -150,6 +178,16 @@ impl std::fmt::Debug for Plugin {
             .field("identity", &self.identity)
             .finish_non_exhaustive()
     }
+}
+
+/// A new store with the sandbox's limits armed for a policy call.
+pub(super) fn new_store(engine: &PolicyEngine) -> wasmtime::Result<Store<Sandbox>> {
+    let limits = engine.limits();
+    let mut store = Store::new(engine.engine(), Sandbox::new(limits));
+    store.limiter(|sandbox| sandbox.limiter());
+    store.set_fuel(limits.fuel)?;
+    store.set_epoch_deadline(engine.deadline_ticks());
+    Ok(store)
 }
 
 /// sha256 of a component, hex.
@@ -174,12 +212,19 @@ impl Plugin {
             .load(engine.engine(), &hash, wasm)
             .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
         let (kind, wit_version) = exported_kind(engine, &component)?;
+        load_check::policy_functions(engine, &component, kind, &wit_version)?;
+        load_check::imports(engine, &component)?;
         let instance_pre = engine
             .linker()
             .instantiate_pre(&component)
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
-        let pre = Pre::new(&wit_version, kind, instance_pre)
-            .map_err(|e| LoadError::Link(format!("{e:#}")))?;
+        let pre = Pre::new(&wit_version, kind, instance_pre.clone()).map_err(|e| {
+            LoadError::WrongTypes {
+                world: format!("{WIT_PACKAGE}/{kind}-plugin@{wit_version}"),
+                message: format!("{e:#}"),
+            }
+        })?;
+        load_check::function_types(engine, &instance_pre, kind, &wit_version)?;
         let mut plugin = Plugin {
             identity: PluginIdentity {
                 name: String::new(),
@@ -197,6 +242,7 @@ impl Plugin {
             },
             size_bytes: wasm.len(),
             pre,
+            instance_pre,
             engine: engine.clone(),
         };
         let description = plugin.describe().result.map_err(LoadError::Describe)?;
@@ -233,13 +279,22 @@ impl Plugin {
         self.size_bytes
     }
 
+    pub(super) fn engine(&self) -> &PolicyEngine {
+        &self.engine
+    }
+
+    pub(super) fn instance_pre(&self) -> &InstancePre<Sandbox> {
+        &self.instance_pre
+    }
+
+    /// A new store with the sandbox's limits armed for a policy call.
+    pub(super) fn new_store(&self) -> wasmtime::Result<Store<Sandbox>> {
+        new_store(&self.engine)
+    }
+
     /// A new instance in a new store, limits armed.
     fn instantiate(&self) -> wasmtime::Result<Warm> {
-        let limits = self.engine.limits();
-        let mut store = Store::new(self.engine.engine(), Sandbox::new(limits));
-        store.limiter(|sandbox| sandbox.limiter());
-        store.set_fuel(limits.fuel)?;
-        store.set_epoch_deadline(self.engine.deadline_ticks());
+        let mut store = self.new_store()?;
         let exports = self.pre.instantiate(&mut store)?;
         Ok(Warm {
             store,

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
-use wasmtime::{StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
@@ -33,7 +33,7 @@ pub struct LogLine {
 pub struct Sandbox {
     wasi: WasiCtx,
     table: ResourceTable,
-    limits: StoreLimits,
+    limits: MemoryLimiter,
     stderr: MemoryOutputPipe,
     clock: Arc<AtomicI64>,
     logs: Vec<LogLine>,
@@ -64,10 +64,15 @@ impl Sandbox {
         Sandbox {
             wasi: wasi.build(),
             table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(limits.memory_bytes)
-                .trap_on_grow_failure(true)
-                .build(),
+            limits: MemoryLimiter {
+                limits: StoreLimitsBuilder::new()
+                    .memory_size(limits.memory_bytes)
+                    .trap_on_grow_failure(true)
+                    .build(),
+                resident_bytes: 0,
+                peak_bytes: 0,
+                last_growth: 0,
+            },
             stderr,
             clock,
             logs: Vec::new(),
@@ -77,8 +82,14 @@ impl Sandbox {
         }
     }
 
-    pub fn limiter(&mut self) -> &mut StoreLimits {
+    pub fn limiter(&mut self) -> &mut MemoryLimiter {
         &mut self.limits
+    }
+
+    /// The most linear memory the instance has held at once, in bytes,
+    /// since its store was made (its initial memory included).
+    pub fn memory_peak_bytes(&self) -> usize {
+        self.limits.peak_bytes
     }
 
     /// What the plugin's wall clock reads during the next call: the order's
@@ -171,6 +182,68 @@ impl host::Host for Sandbox {
             level: level.into(),
             message,
         });
+    }
+}
+
+/// The store's memory cap (wasmtime's [`StoreLimits`]), noting the most
+/// linear memory granted so that `chanhost plugin run` can report a
+/// high-water mark. The bookkeeping is a subtraction and a `max` per memory
+/// growth, which is rare next to a call's instructions.
+pub struct MemoryLimiter {
+    limits: StoreLimits,
+    /// Bytes of every linear memory of the store, summed.
+    resident_bytes: usize,
+    peak_bytes: usize,
+    /// The last growth granted, taken back if the growth then failed.
+    last_growth: usize,
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let granted = self.limits.memory_growing(current, desired, maximum)?;
+        self.last_growth = if granted {
+            desired.saturating_sub(current)
+        } else {
+            0
+        };
+        self.resident_bytes += self.last_growth;
+        self.peak_bytes = self.peak_bytes.max(self.resident_bytes);
+        Ok(granted)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.resident_bytes -= std::mem::take(&mut self.last_growth);
+        self.limits.memory_grow_failed(error)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.limits.table_grow_failed(error)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
     }
 }
 
