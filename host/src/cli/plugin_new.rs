@@ -69,7 +69,7 @@ fn create(args: &NewArgs) -> anyhow::Result<Created> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(&args.name));
     check_target_dir(&dir)?;
-    let sdk = find_sdk(args.sdk.as_deref())?;
+    let sdk = find_sdk(args.sdk.as_deref(), Path::new(BUILT_FROM_SDK))?;
     let template = Template::of(args.kind);
     let values = Values {
         name: &args.name,
@@ -80,10 +80,7 @@ fn create(args: &NewArgs) -> anyhow::Result<Created> {
     let mut files: Vec<(String, String)> = vec![
         ("Cargo.toml".into(), values.fill(CARGO_TOML)),
         (".gitignore".into(), GITIGNORE.into()),
-        (
-            "README.md".into(),
-            values.fill(&README.replace("{{about}}", template.about)),
-        ),
+        ("README.md".into(), values.fill(&template.readme())),
         ("src/lib.rs".into(), values.fill(template.lib_rs)),
     ];
     // The versions the SDK is built and tested with, rather than whatever
@@ -241,15 +238,16 @@ fn check_target_dir(dir: &Path) -> anyhow::Result<()> {
 const BUILT_FROM_SDK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../plugins/sdk");
 
 /// The SDK's folder, absolute: `--sdk` (the SDK itself or a source tree
-/// holding it at `plugins/sdk`), else the SDK this binary was built with.
-fn find_sdk(given: Option<&Path>) -> anyhow::Result<PathBuf> {
+/// holding it at `plugins/sdk`), else `built_from`, the SDK this binary was
+/// built with.
+fn find_sdk(given: Option<&Path>, built_from: &Path) -> anyhow::Result<PathBuf> {
     let Some(given) = given else {
-        return match is_sdk(Path::new(BUILT_FROM_SDK)) {
-            Some(sdk) => Ok(sdk),
-            None => anyhow::bail!(
-                "the plugin needs the chanhost SDK, which is not on crates.io, and the source tree this chanhost was built from is gone ({BUILT_FROM_SDK}): pass --sdk <path to a chanhost checkout's plugins/sdk>"
-            ),
-        };
+        return is_sdk(built_from).with_context(|| {
+            format!(
+                "the plugin needs the chanhost SDK, which is not on crates.io, and the source tree this chanhost was built from is gone ({}): pass --sdk <path to a chanhost checkout's plugins/sdk>",
+                built_from.display()
+            )
+        });
     };
     is_sdk(given)
         .or_else(|| is_sdk(&given.join("plugins/sdk")))
@@ -305,6 +303,8 @@ const GITIGNORE: &str = include_str!("../../templates/plugin/gitignore");
 struct Template {
     /// A paragraph for the README on what the example does.
     about: &'static str,
+    /// The region file's slot for the plugin, for the README.
+    region_toml: &'static str,
     lib_rs: &'static str,
     fixtures: &'static [Fixture],
 }
@@ -343,6 +343,20 @@ macro_rules! fixture {
 }
 
 impl Template {
+    /// The README, with this kind's parts.
+    fn readme(&self) -> String {
+        // A case with a configuration, for the `plugin run` example.
+        let example_case = self
+            .fixtures
+            .iter()
+            .find(|fixture| fixture.config.is_some())
+            .map_or("<case>", |fixture| fixture.case);
+        README
+            .replace("{{about}}", self.about)
+            .replace("{{region_toml}}", self.region_toml.trim_end())
+            .replace("{{example_case}}", example_case)
+    }
+
     fn of(kind: PluginKind) -> &'static Template {
         match kind {
             PluginKind::AntiDiversion => &ANTI_DIVERSION,
@@ -355,6 +369,12 @@ impl Template {
 
 static ANTI_DIVERSION: Template = Template {
     about: "The example holds an order for review when its total cases exceed a configurable multiple of the dealer's usual order size (never below a minimum), and rejects it beyond a second, optional multiple.",
+    region_toml: r#"[plugins.anti_diversion]
+plugin = "{{name}}@0.1.0"
+[plugins.anti_diversion.config]
+hold_factor = 3
+reject_factor = 10
+"#,
     lib_rs: include_str!("../../templates/plugin/anti-diversion/lib.rs"),
     fixtures: &[
         fixture!("anti-diversion", "usual-order-allowed", no_config),
@@ -365,6 +385,12 @@ static ANTI_DIVERSION: Template = Template {
 
 static PRICING: Template = Template {
     about: "The example prices every line at the region's price (HQ base price with the region's adjustment) plus a configurable markup, optionally rounded to whole yuan, and keeps it inside HQ's band.",
+    region_toml: r#"[plugins.pricing]
+plugin = "{{name}}@0.1.0"
+[plugins.pricing.config]
+markup_bp = 150
+round_to_yuan = true
+"#,
     lib_rs: include_str!("../../templates/plugin/pricing/lib.rs"),
     fixtures: &[
         fixture!("pricing", "regional-price", no_config),
@@ -375,6 +401,15 @@ static PRICING: Template = Template {
 
 static PROMOTION: Template = Template {
     about: "The example is a spend threshold (满减): when the order's spend on the configured categories reaches the threshold, it takes a fixed amount off the order, optionally once per full threshold.",
+    region_toml: r#"[[plugins.promotions]]
+id = "baijiu-5000"             # the slot: a region may run several promotions
+plugin = "{{name}}@0.1.0"
+[plugins.promotions.config]
+promotion_id = "baijiu-5000"
+threshold = 500000
+off = 30000
+categories = ["baijiu"]
+"#,
     lib_rs: include_str!("../../templates/plugin/promotion/lib.rs"),
     fixtures: &[
         fixture!("promotion", "below-threshold"),
@@ -385,6 +420,11 @@ static PROMOTION: Template = Template {
 
 static SOURCING: Template = Template {
     about: "The example ships every line from the order's own region first (then, if configured, from neighbour regions up to a rank), larger stocks first, and backorders what no warehouse can ship, with a production alert per backordered SKU.",
+    region_toml: r#"[plugins.sourcing]
+plugin = "{{name}}@0.1.0"
+[plugins.sourcing.config]
+max_neighbour_rank = 1
+"#,
     lib_rs: include_str!("../../templates/plugin/sourcing/lib.rs"),
     fixtures: &[
         fixture!("sourcing", "own-region-covers", no_config),
@@ -392,3 +432,99 @@ static SOURCING: Template = Template {
         fixture!("sourcing", "neighbour-fills-in"),
     ],
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_placeholder_of_every_template_is_filled() {
+        let sdk = Path::new("/src/chanhost/plugins/sdk");
+        for kind in PluginKind::ALL {
+            let values = Values {
+                name: "gd-example",
+                kind,
+                sdk,
+            };
+            let template = Template::of(kind);
+            let readme = template.readme();
+            assert!(
+                !readme.contains("fixtures/<case>/input.json"),
+                "{kind}: no fixture has a config.toml"
+            );
+            for text in [CARGO_TOML, readme.as_str(), template.lib_rs] {
+                let filled = values.fill(text);
+                assert!(
+                    !filled.contains("{{"),
+                    "{kind}: a placeholder is left in\n{filled}"
+                );
+            }
+            let manifest: toml::Table = toml::from_str(&values.fill(CARGO_TOML)).unwrap();
+            assert_eq!(manifest["package"]["name"].as_str(), Some("gd-example"));
+            let sdk_dependency = &manifest["dependencies"]["chanhost-sdk"];
+            assert_eq!(
+                sdk_dependency["path"].as_str(),
+                Some("/src/chanhost/plugins/sdk")
+            );
+            assert_eq!(
+                sdk_dependency["features"].as_array().unwrap()[0].as_str(),
+                Some(kind.interface())
+            );
+            assert!(!template.fixtures.is_empty());
+
+            // The README's region file is one `policy apply` reads.
+            let readme = values.fill(&readme);
+            let region_file = readme
+                .split("```toml\n")
+                .nth(1)
+                .and_then(|rest| rest.split("```").next())
+                .expect("the README shows a region file");
+            let region: crate::config::RegionFile = toml::from_str(region_file)
+                .unwrap_or_else(|err| panic!("{kind}: {err}\n{region_file}"));
+            let plugins = region.plugins;
+            let slot = match kind {
+                PluginKind::AntiDiversion => plugins.anti_diversion,
+                PluginKind::Pricing => plugins.pricing,
+                PluginKind::Promotion => plugins.promotions.and_then(|p| p.into_iter().next()),
+                PluginKind::Sourcing => plugins.sourcing,
+            }
+            .unwrap_or_else(|| panic!("{kind}: the README's region file has no {kind} slot"));
+            assert_eq!(slot.plugin.get_ref(), "gd-example@0.1.0");
+        }
+    }
+
+    #[test]
+    fn names_cargo_would_refuse_are_refused() {
+        for good in ["gd-clearance", "sc_pricing", "r2d2"] {
+            check_crate_name(good).unwrap();
+        }
+        for bad in [
+            "",
+            "Gd",
+            "2gd",
+            "-gd",
+            "gd.pricing",
+            "gd pricing",
+            "self",
+            "test",
+            "serde",
+        ] {
+            assert!(check_crate_name(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert!(check_crate_name(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn without_a_source_tree_the_sdk_must_be_given() {
+        let gone = Path::new("/nonexistent/chanhost/plugins/sdk");
+        let err = find_sdk(None, gone).unwrap_err();
+        assert!(format!("{err:#}").contains("pass --sdk"), "{err:#}");
+        let here = find_sdk(None, Path::new(BUILT_FROM_SDK)).unwrap();
+        assert!(here.is_absolute() && here.ends_with("plugins/sdk"));
+        let given = find_sdk(
+            Some(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))),
+            gone,
+        );
+        assert_eq!(given.unwrap(), here);
+    }
+}
