@@ -31,6 +31,8 @@ pub enum Refused {
         function: &'static str,
         error: ValueError,
     },
+    #[error("the input is ~{bytes} bytes, above the {limit} byte limit (limits.max_input_bytes)")]
+    InputTooLarge { bytes: usize, limit: usize },
     #[error("configure refused the configuration: {}", list_config_errors(.0))]
     Config(Vec<ConfigError>),
 }
@@ -169,6 +171,13 @@ impl Plugin {
             };
             json_val::to_val(&param, input).map_err(|error| Refused::Input { function, error })?
         };
+        let bytes = json_val::wire_size(&input);
+        if bytes > call_limits.max_input_bytes {
+            return Err(Refused::InputTooLarge {
+                bytes,
+                limit: call_limits.max_input_bytes,
+            });
+        }
 
         let mut answer = [Val::Bool(false)];
         if let Err(error) = configure.call(

@@ -14,7 +14,7 @@ use wasmtime::component::types::Type;
 
 /// A JSON value that does not fit the WIT type expected where it stands.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}: {message}", if path.is_empty() { "the input" } else { path.as_str() })]
+#[error("{}{message}", if path.is_empty() { String::new() } else { format!("{path}: ") })]
 pub struct ValueError {
     /// Where, as a JSON pointer into the input (`/order/lines/0/quantity`).
     pub path: String,
@@ -362,5 +362,54 @@ impl Converter {
             Value::Object(_) => "an object".to_string(),
         };
         self.error(format!("expected {what}, got {got}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn boxed(val: Val) -> Option<Box<Val>> {
+        Some(Box::new(val))
+    }
+
+    #[test]
+    fn values_print_in_the_agreed_shape() {
+        let reason = Val::Record(vec![
+            ("code".into(), Val::String("credit".into())),
+            ("line-no".into(), Val::U32(2)),
+        ]);
+        let cases = [
+            (Val::Variant("allow".into(), None), json!("allow")),
+            (
+                Val::Variant("hold".into(), boxed(Val::List(vec![reason]))),
+                json!({"hold": [{"code": "credit", "line-no": 2}]}),
+            ),
+            (Val::Enum("key-account".into()), json!("key-account")),
+            (Val::Option(None), json!(null)),
+            (Val::Option(boxed(Val::S64(-5))), json!(-5)),
+            (Val::Result(Ok(None)), json!({"ok": null})),
+            (
+                Val::Result(Err(boxed(Val::String("no".into())))),
+                json!({"err": "no"}),
+            ),
+        ];
+        for (val, expected) in cases {
+            assert_eq!(to_json(&val), expected, "{val:?}");
+        }
+    }
+
+    #[test]
+    fn wire_size_counts_strings_and_scalars() {
+        let line = Val::Record(vec![
+            ("line-no".into(), Val::U32(1)),
+            ("unit-price".into(), Val::S64(118_800)),
+            ("explanation".into(), Val::String("base".into())),
+        ]);
+        assert_eq!(
+            wire_size(&Val::List(vec![line.clone(), line])),
+            2 * (4 + 8 + 4)
+        );
     }
 }

@@ -29,11 +29,20 @@ pub enum PluginCommand {
     },
     /// Run a plugin once on an input, under the production limits, and show
     /// its output, fuel, time, memory high-water mark and log lines.
-    #[command(long_about = run::LONG_ABOUT, after_long_help = run::AFTER_HELP)]
+    #[command(
+        long_about = run::LONG_ABOUT,
+        override_usage = run::USAGE,
+        after_help = run::EXIT_CODES,
+        after_long_help = run::AFTER_HELP
+    )]
     Run(run::RunArgs),
     /// Run a plugin on every case of a fixture directory and compare its
     /// outputs with the expected ones.
-    #[command(long_about = test::LONG_ABOUT, after_long_help = test::AFTER_HELP)]
+    #[command(
+        long_about = test::LONG_ABOUT,
+        after_help = test::EXIT_CODES,
+        after_long_help = test::AFTER_HELP
+    )]
     Test(test::TestArgs),
     /// Sign a component with a publisher key (from `chanhost keygen`);
     /// writes the signature file `chanhost plugin publish` sends.

@@ -23,6 +23,14 @@ would refuse is refused here with the same reason. A fresh instance is \
 configured with --config, then the kind's policy function (check, price, \
 apply or source) is called once with the input.";
 
+pub const USAGE: &str = "\
+chanhost plugin run <FILE> --input <FILE> [--config <FILE>] [--json]
+       chanhost plugin run --example-input <KIND>";
+
+pub const EXIT_CODES: &str = "\
+Exit codes: 0 the plugin answered, 1 it faulted (trap or limit), 2 nothing could run. \
+More with --help.";
+
 pub const AFTER_HELP: &str = "\
 Input (--input): the policy function's argument as JSON (check-input, \
 pricing-input, promotion-input or sourcing-input): records are objects with \
@@ -63,8 +71,7 @@ pub struct RunArgs {
     /// Print a JSON report instead of text.
     #[arg(long)]
     json: bool,
-    /// Print a valid example input for KIND (anti-diversion, pricing,
-    /// promotion or sourcing) and exit.
+    /// Print a valid example input for a kind and exit.
     #[arg(long, value_name = "KIND", conflicts_with_all = ["file", "input", "config"])]
     example_input: Option<PluginKind>,
 }
@@ -91,7 +98,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         Err(refused) => {
             let config_errors = match &refused {
                 Refused::Config(errors) => errors.as_slice(),
-                Refused::Input { .. } => &[],
+                Refused::Input { .. } | Refused::InputTooLarge { .. } => &[],
             };
             return cannot_run(args.json, &refused.to_string(), config_errors);
         }
@@ -202,9 +209,7 @@ fn text_report(plugin: &Plugin, call: &JsonCall) -> String {
         text.push_str("log:       (none)\n");
     } else {
         text.push_str("log:\n");
-        for line in &call.logs {
-            text.push_str(&format!("  {:<6} {}\n", line.level, line.message));
-        }
+        text.push_str(&log_text(call));
     }
     text
 }
@@ -217,6 +222,21 @@ pub(super) fn failure_text(failure: &Failure) -> String {
         text.push_str("backtrace: (innermost first)\n");
         for (i, frame) in failure.backtrace.iter().enumerate() {
             text.push_str(&format!("  {i:>3}: {frame}\n"));
+        }
+    }
+    text
+}
+
+/// The call's log lines, `  <level> <message>`, a message of several
+/// lines (a panic message on stderr) indented under its first.
+pub(super) fn log_text(call: &JsonCall) -> String {
+    let mut text = String::new();
+    for line in &call.logs {
+        let mut lines = line.message.trim().lines();
+        let first = lines.next().unwrap_or("");
+        text.push_str(&format!("  {:<6} {first}\n", line.level));
+        for more in lines {
+            text.push_str(&format!("         {more}\n"));
         }
     }
     text

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-use super::run::{call_report, cannot_run, failure_text, indent, plugin_line, pretty};
+use super::run::{call_report, cannot_run, failure_text, indent, log_text, plugin_line, pretty};
 use super::{exit, files};
 use crate::policy::Plugin;
 use crate::policy::dynamic::JsonCall;
@@ -17,6 +17,9 @@ Run a plugin on every case of a fixture directory, each in a fresh instance \
 under the production limits (as `chanhost plugin run`), and compare each \
 output with the expected one. Prints one line per case, a line diff for each \
 output that differs, and a summary.";
+
+pub const EXIT_CODES: &str = "\
+Exit codes: 0 every case passed, 1 a case failed, 2 nothing could run. More with --help.";
 
 pub const AFTER_HELP: &str = "\
 Fixture directory: every subdirectory is one case, run in name order:
@@ -228,8 +231,9 @@ fn case_text(case: &Case, width: usize) -> String {
                 .err()
                 .map(failure_text)
                 .unwrap_or_default();
-            for line in &call.logs {
-                text.push_str(&format!("log:       {} {}\n", line.level, line.message));
+            if !call.logs.is_empty() {
+                text.push_str("log:\n");
+                text.push_str(&log_text(call));
             }
             text
         }
