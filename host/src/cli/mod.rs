@@ -33,7 +33,7 @@ enum Command {
     /// Benchmarks with machine-readable last lines.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
-    /// Inspect, sign and publish plugin components.
+    /// Create, run, test, inspect, sign and publish plugin components.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
     /// Make an ed25519 key pair for signing plugins.
