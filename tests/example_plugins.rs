@@ -262,12 +262,54 @@ fn dealer_stock_first_passes_its_fixtures() {
 }
 
 #[test]
-fn the_javascript_twin_passes_the_same_fixtures_with_the_same_outputs() {
+fn the_javascript_twin_passes_the_same_fixtures_and_refuses_the_same_configurations() {
     let js = build_javascript();
     let js_report = assert_passes_fixtures(&js, &clearance_fixtures(), "near-expiry-clearance-js");
     let rust = build_rust("near-expiry-clearance");
     let rust_report = assert_passes_fixtures(&rust, &clearance_fixtures(), "near-expiry-clearance");
     assert_eq!(outputs(&js_report), outputs(&rust_report));
+
+    // Both refuse a bad configuration with the same errors at the same paths.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        r#"promotion_id = ""
+region = "r01"
+steps = [{ days_left = 30, off_bp = 1000 }, { days_left = 90, off_bp = 9500 }]
+"#,
+    )
+    .unwrap();
+    let input = clearance_fixtures().join("01-no-flagged-lots/input.json");
+    let refusals: Vec<Value> = [&js, &rust]
+        .iter()
+        .map(|wasm| {
+            let run = chanhost([
+                OsStr::new("plugin"),
+                OsStr::new("run"),
+                wasm.as_os_str(),
+                OsStr::new("--input"),
+                input.as_os_str(),
+                OsStr::new("--config"),
+                bad.as_os_str(),
+                OsStr::new("--json"),
+            ]);
+            assert_eq!(run.status.code(), Some(2), "{}", report("plugin run", &run));
+            let run: Value = serde_json::from_slice(&run.stdout).unwrap();
+            run["config_errors"].clone()
+        })
+        .collect();
+    assert_eq!(refusals[0], refusals[1]);
+    let paths: Vec<&str> = refusals[0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        ["/promotion_id", "/steps/1/off_bp", "/steps/1/days_left",]
+    );
 
     // It loads as the promotion world, importing nothing the host lacks.
     let check = chanhost([OsStr::new("plugin"), OsStr::new("check"), js.as_os_str()]);
