@@ -9,7 +9,7 @@ pub const DAY_MS: TimestampMs = 86_400_000;
 /// has 29 days left), or `None` once the date has passed.
 pub fn days_left(now: TimestampMs, best_before: TimestampMs) -> Option<u64> {
     let to_go = best_before.checked_sub(now)?;
-    (to_go > 0).then(|| (to_go / DAY_MS) as u64)
+    (to_go > 0).then_some((to_go / DAY_MS) as u64)
 }
 
 /// The UTC calendar date of `at`, as `2025-04-10`.

@@ -165,10 +165,10 @@ fn describe(
 fn percent(bp: u32) -> String {
     let mut out = String::with_capacity(8);
     push_int(&mut out, bp / 100);
-    if bp % 100 != 0 {
+    if !bp.is_multiple_of(100) {
         out.push('.');
         out.push(char::from(b'0' + (bp % 100 / 10) as u8));
-        if bp % 10 != 0 {
+        if !bp.is_multiple_of(10) {
             out.push(char::from(b'0' + (bp % 10) as u8));
         }
     }
