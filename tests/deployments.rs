@@ -554,6 +554,30 @@ async fn refused_before_going_live(backend: Backend) {
         { "region": "gd", "slot": "pricing", "plugin": hostile, "config": { "mode": "panic" } },
     ]});
     server.post(HQ, "/v1/deployments", mixed).await.problem(422);
+    // A canary's named dealers must exist and be of a region it changes:
+    // ids are upper case, and a lower-case one would match nobody.
+    let mut canary = pricing_change("gd", generous_pricing());
+    canary["mode"] = json!("canary");
+    canary["audience"] = json!({ "dealers": ["d-gd-0001", "D-BJ-0001", "D-GD-0001"] });
+    let problem = server
+        .post(HQ, "/v1/deployments", canary)
+        .await
+        .problem(422);
+    assert_eq!(
+        error_paths(&problem),
+        ["/audience/dealers", "/audience/dealers"],
+        "{problem}"
+    );
+    assert!(
+        problem.to_string().contains("no dealer d-gd-0001"),
+        "{problem}"
+    );
+    assert!(
+        problem
+            .to_string()
+            .contains("D-BJ-0001 is a dealer of region bj"),
+        "{problem}"
+    );
     let history = server.get(HQ, "/v1/deployments").await.expect(200);
     assert_eq!(history["deployments"], json!([]));
     // The host kept serving throughout.

@@ -30,7 +30,7 @@ use crate::policy::{
 use crate::registry::signing;
 use crate::store::deployments::{self as store, AuditEntry, Deployment, DeploymentState, Mode};
 use crate::store::registry::{self, BUILTIN_PUBLISHER, Manifest};
-use crate::store::{Store, alerts, new_id, now_ms};
+use crate::store::{Store, alerts, dealers, new_id, now_ms};
 
 /// One rollout as asked for: changes applied together or not at all.
 #[derive(Debug, Clone, Deserialize)]
@@ -620,7 +620,7 @@ pub async fn deploy(
 
     // Validate every change before writing any.
     let mut prepared = Vec::new();
-    let mut problems = Vec::new();
+    let mut problems = canary_dealer_problems(&mut conn, &request).await?;
     for (i, change) in request.changes.iter().enumerate() {
         let regions: Vec<String> = if change.region == "*" {
             current.regions.keys().cloned().collect()
@@ -871,6 +871,44 @@ fn check_shape(caller: &Caller, request: &RolloutRequest) -> ApiResult<()> {
         )),
         _ => Ok(()),
     }
+}
+
+/// A canary naming dealers must name real dealers of the regions it
+/// changes: a misspelt id (ids are upper case: `D-GD-0001`) would
+/// otherwise put nobody in the canary, silently.
+async fn canary_dealer_problems(
+    conn: &mut AnyConnection,
+    request: &RolloutRequest,
+) -> ApiResult<Vec<FieldProblem>> {
+    let Some(Audience::Dealers { dealers: named }) = &request.audience else {
+        return Ok(Vec::new());
+    };
+    let every_region = request.changes.iter().any(|c| c.region == "*");
+    let mut problems = Vec::new();
+    // The set is sorted, so a problem names the dealer, not a position.
+    for id in named {
+        let path = "/audience/dealers";
+        match dealers::get(&mut *conn, id).await? {
+            None => problems.push(FieldProblem::new(path, format!("no dealer {id}"))),
+            Some(found)
+                if !every_region
+                    && !request
+                        .changes
+                        .iter()
+                        .any(|c| c.region == found.dealer.region) =>
+            {
+                problems.push(FieldProblem::new(
+                    path,
+                    format!(
+                        "{id} is a dealer of region {}, which this rollout does not change",
+                        found.dealer.region
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(problems)
 }
 
 /// Resolves and configures one change for one region.
