@@ -7,7 +7,8 @@
 //! call, so it keeps loading and deciding as it did. To ship a new version:
 //! copy `wit/` into `wit/snapshots/<old version>/`, change `wit/`, add a
 //! module here for the old version with its conversions, and list it in
-//! [`SUPPORTED_WIT_VERSIONS`], [`Pre`] and [`Exports`].
+//! [`SUPPORTED_WIT_VERSIONS`], [`Pre`], [`Exports`] and the per-function
+//! type check of `policy/load_check.rs`.
 
 use wasmtime::Store;
 use wasmtime::component::{InstancePre, Linker};
