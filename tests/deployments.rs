@@ -40,22 +40,27 @@ async fn priced(
         .place(HQ, key, one_line_for(dealer, "BJ-001", quantity))
         .await
         .expect(201);
+    let pricing = pricing_step(server, &order).await;
+    (
+        order["lines"][0]["unit_price"].as_i64().unwrap(),
+        pricing["deployment_id"].as_str().map(str::to_string),
+    )
+}
+
+/// The pricing step of a placed order's decision trace.
+async fn pricing_step(server: &TestServer, order: &Value) -> Value {
     let id = order["id"].as_str().unwrap();
     let decision = server
         .get(HQ, &format!("/v1/orders/{id}/decision"))
         .await
         .expect(200);
-    let pricing = decision["decision"]["trace"]["steps"]
+    decision["decision"]["trace"]["steps"]
         .as_array()
         .unwrap()
         .iter()
         .find(|s| s["slot"] == "pricing")
         .expect("a pricing step")
-        .clone();
-    (
-        order["lines"][0]["unit_price"].as_i64().unwrap(),
-        pricing["deployment_id"].as_str().map(str::to_string),
-    )
+        .clone()
 }
 
 /// Waits until `check` holds, for up to ten seconds.
@@ -451,20 +456,7 @@ async fn a_plugin_built_against_an_older_wit_version_keeps_deciding() {
         .place(HQ, "wit-0-1-0", one_line_for("D-GD-0002", "BJ-001", 5))
         .await
         .expect(201);
-    let decision = server
-        .get(
-            HQ,
-            &format!("/v1/orders/{}/decision", order["id"].as_str().unwrap()),
-        )
-        .await
-        .expect(200);
-    let step = decision["decision"]["trace"]["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["slot"] == "pricing")
-        .expect("a pricing step")
-        .clone();
+    let step = pricing_step(&server, &order).await;
     assert_eq!(step["deployment_id"], rollout["deployments"][0]["id"]);
     assert_eq!(step["plugin"]["wit_version"], "0.1.0");
     assert_eq!(step["status"], "ok", "{step}");

@@ -82,43 +82,7 @@ impl From<host::LogLevel> for latest::LogLevel {
     }
 }
 
-/// A 0.1.0 component, pre-instantiated as its kind's world.
-pub enum Pre {
-    AntiDiversion(anti_diversion::AntiDiversionPluginPre<Sandbox>),
-    Pricing(pricing::PricingPluginPre<Sandbox>),
-    Promotion(promotion::PromotionPluginPre<Sandbox>),
-    Sourcing(sourcing::SourcingPluginPre<Sandbox>),
-}
-
-impl Pre {
-    pub fn new(kind: PluginKind, pre: InstancePre<Sandbox>) -> wasmtime::Result<Pre> {
-        Ok(match kind {
-            PluginKind::AntiDiversion => {
-                Pre::AntiDiversion(anti_diversion::AntiDiversionPluginPre::new(pre)?)
-            }
-            PluginKind::Pricing => Pre::Pricing(pricing::PricingPluginPre::new(pre)?),
-            PluginKind::Promotion => Pre::Promotion(promotion::PromotionPluginPre::new(pre)?),
-            PluginKind::Sourcing => Pre::Sourcing(sourcing::SourcingPluginPre::new(pre)?),
-        })
-    }
-
-    pub fn instantiate(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<Exports> {
-        Ok(match self {
-            Pre::AntiDiversion(pre) => Exports::AntiDiversion(pre.instantiate(store)?),
-            Pre::Pricing(pre) => Exports::Pricing(pre.instantiate(store)?),
-            Pre::Promotion(pre) => Exports::Promotion(pre.instantiate(store)?),
-            Pre::Sourcing(pre) => Exports::Sourcing(pre.instantiate(store)?),
-        })
-    }
-}
-
-/// A 0.1.0 instance's typed exports, by kind.
-pub enum Exports {
-    AntiDiversion(anti_diversion::AntiDiversionPlugin),
-    Pricing(pricing::PricingPlugin),
-    Promotion(promotion::PromotionPlugin),
-    Sourcing(sourcing::SourcingPlugin),
-}
+per_kind_worlds!();
 
 type Answer<T> = wasmtime::Result<Result<T, latest::types::PluginError>>;
 
@@ -128,39 +92,6 @@ fn up<T, U: From<T>>(answer: Answer<T>) -> Answer<U> {
 }
 
 impl Exports {
-    pub fn describe(
-        &self,
-        store: &mut Store<Sandbox>,
-    ) -> wasmtime::Result<latest::types::Description> {
-        match self {
-            Exports::AntiDiversion(e) => e.chanhost_policy_anti_diversion().call_describe(store),
-            Exports::Pricing(e) => e.chanhost_policy_pricing().call_describe(store),
-            Exports::Promotion(e) => e.chanhost_policy_promotion().call_describe(store),
-            Exports::Sourcing(e) => e.chanhost_policy_sourcing().call_describe(store),
-        }
-    }
-
-    pub fn configure(
-        &self,
-        store: &mut Store<Sandbox>,
-        config_json: &str,
-    ) -> wasmtime::Result<Result<(), Vec<latest::types::ConfigError>>> {
-        match self {
-            Exports::AntiDiversion(e) => e
-                .chanhost_policy_anti_diversion()
-                .call_configure(store, config_json),
-            Exports::Pricing(e) => e
-                .chanhost_policy_pricing()
-                .call_configure(store, config_json),
-            Exports::Promotion(e) => e
-                .chanhost_policy_promotion()
-                .call_configure(store, config_json),
-            Exports::Sourcing(e) => e
-                .chanhost_policy_sourcing()
-                .call_configure(store, config_json),
-        }
-    }
-
     pub fn check(
         &self,
         store: &mut Store<Sandbox>,
