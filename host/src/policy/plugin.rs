@@ -224,7 +224,6 @@ impl Plugin {
                 message: format!("{e:#}"),
             }
         })?;
-        load_check::function_types(engine, &instance_pre, kind, &wit_version)?;
         let mut plugin = Plugin {
             identity: PluginIdentity {
                 name: String::new(),
@@ -245,7 +244,17 @@ impl Plugin {
             instance_pre,
             engine: engine.clone(),
         };
-        let description = plugin.describe().result.map_err(LoadError::Describe)?;
+        let description = match plugin.describe().result {
+            Ok(description) => description,
+            Err(fault) => {
+                // Instantiating checks every export's type, so a good plugin
+                // needs no separate check; when it fails, name the function
+                // whose type is wrong, if that is why.
+                let version = &plugin.identity.wit_version;
+                load_check::function_types(engine, &plugin.instance_pre, kind, version)?;
+                return Err(LoadError::Describe(fault));
+            }
+        };
         if description.kind != kind {
             return Err(LoadError::KindMismatch {
                 exported: kind,
