@@ -7,19 +7,15 @@
 //! The Rust components are built into `target/examples` (the outer cargo
 //! holds the lock of the workspace's target directory while tests run).
 
+mod common;
+
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::SystemTime;
 
+use common::workspace;
 use serde_json::Value;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("host/ is in the workspace")
-        .to_path_buf()
-}
 
 fn examples() -> PathBuf {
     workspace().join("examples/plugins")
@@ -44,21 +40,7 @@ fn report(what: &str, output: &Output) -> String {
 /// codegen unit, abort on panic) and returns its path.
 fn build_rust(package: &str) -> PathBuf {
     let target_dir = workspace().join("target/examples");
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    // The outer cargo's variables describe the host's test build, not this one.
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if key.starts_with("CARGO_") && key != "CARGO_HOME"
-            || key.starts_with("__CARGO")
-            || key == "RUSTFLAGS"
-            || key == "RUSTDOCFLAGS"
-            || key == "RUSTC_WRAPPER"
-            || key == "RUSTC_WORKSPACE_WRAPPER"
-        {
-            command.env_remove(key.as_ref());
-        }
-    }
-    let output = command
+    let output = common::nested_cargo()
         .current_dir(workspace())
         .args(["build", "--locked", "--target", "wasm32-wasip2"])
         .args(["--profile", "plugin", "-p", package, "--target-dir"])

@@ -7,20 +7,16 @@
 //! The generated crates share one cargo target directory,
 //! `target/templates`, so that a rerun only rebuilds the crates themselves.
 
+mod common;
+
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::workspace;
 use serde_json::Value;
 
 const KINDS: [&str; 4] = ["anti-diversion", "pricing", "promotion", "sourcing"];
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("host/ is in the workspace")
-        .to_path_buf()
-}
 
 fn chanhost<I: AsRef<OsStr>>(args: impl IntoIterator<Item = I>) -> Output {
     Command::new(env!("CARGO_BIN_EXE_chanhost"))
@@ -37,21 +33,7 @@ fn chanhost<I: AsRef<OsStr>>(args: impl IntoIterator<Item = I>) -> Output {
 /// outer cargo's variables (they describe the host's build, not this one),
 /// with the target directory the generated crates share.
 fn cargo(crate_dir: &Path, args: &[&str]) -> Output {
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if key.starts_with("CARGO_") && key != "CARGO_HOME"
-            || key.starts_with("__CARGO")
-            || key == "CARGO"
-            || key == "RUSTFLAGS"
-            || key == "RUSTDOCFLAGS"
-            || key == "RUSTC_WRAPPER"
-            || key == "RUSTC_WORKSPACE_WRAPPER"
-        {
-            command.env_remove(key.as_ref());
-        }
-    }
-    command
+    common::nested_cargo()
         .current_dir(crate_dir)
         .env("CARGO_TARGET_DIR", shared_target_dir())
         .args(args)

@@ -22,6 +22,28 @@ pub fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
+/// A cargo for a build of its own inside a test (a plugin crate for
+/// `wasm32-wasip2`), without the outer cargo's variables: they describe the
+/// host's test build, not this one.
+pub fn nested_cargo() -> std::process::Command {
+    let mut command =
+        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("CARGO_") && key != "CARGO_HOME"
+            || key.starts_with("__CARGO")
+            || key == "CARGO"
+            || key == "RUSTFLAGS"
+            || key == "RUSTDOCFLAGS"
+            || key == "RUSTC_WRAPPER"
+            || key == "RUSTC_WORKSPACE_WRAPPER"
+        {
+            command.env_remove(key.as_ref());
+        }
+    }
+    command
+}
+
 pub fn examples() -> PathBuf {
     workspace().join("examples/brand")
 }
