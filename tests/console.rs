@@ -115,10 +115,7 @@ impl Browser {
 
     /// Writes the screenshot and HTML of the page; returns where.
     async fn keep_evidence(&self, test: &str) -> String {
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace().join("target"));
-        let dir = target.join("console-screenshots");
+        let dir = screenshot_dir();
         let _ = std::fs::create_dir_all(&dir);
         let png = dir.join(format!("{test}.png"));
         let html = dir.join(format!("{test}.html"));
@@ -178,6 +175,17 @@ where
         panic!("{test} failed: {failure}\nscreenshot and page: {evidence}");
     }
     browser.close().await;
+    // Evidence of an earlier failure would only mislead now.
+    let dir = screenshot_dir();
+    let _ = std::fs::remove_file(dir.join(format!("{test}.png")));
+    let _ = std::fs::remove_file(dir.join(format!("{test}.html")));
+}
+
+fn screenshot_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target"))
+        .join("console-screenshots")
 }
 
 /// The console as a person uses it.

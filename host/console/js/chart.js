@@ -13,7 +13,7 @@ export function barChart({ title, items, testid, reference, height = 180 }) {
   const gap = 8;
   const left = 8;
   const top = 14;
-  const bottom = 28;
+  const bottom = 34;
   const width = left * 2 + items.length * (barWidth + gap);
   const max = Math.max(1, reference?.value ?? 0, ...items.map((i) => i.value || 0));
   const scale = (v) => (Math.max(0, v) / max) * height;
@@ -26,15 +26,15 @@ export function barChart({ title, items, testid, reference, height = 180 }) {
         x, y: top + height - barHeight, width: barWidth, height: Math.max(barHeight, item.value ? 1 : 0),
         testid: 'chart-bar', 'data-key': item.key, class: item.warn ? 'warn' : null,
       }, s('title', null, `${item.label}: ${item.display}`)),
-      s('text', { x: x + barWidth / 2, y: top + height + 16, 'text-anchor': 'middle', class: 'axis' }, item.key));
+      s('text', { x: x + barWidth / 2, y: top + height + 22, 'text-anchor': 'middle', class: 'axis' }, item.key));
   });
   const refLine = reference
     ? s('g', { class: 'reference' },
-      s('line', { x1: 0, x2: width, y1: top + height - scale(reference.value), y2: top + height - scale(reference.value) }),
-      s('text', { x: width - 4, y: top + height - scale(reference.value) - 4, 'text-anchor': 'end' }, reference.label))
+      s('line', { x1: 0, x2: width, y1: top + height - scale(reference.value), y2: top + height - scale(reference.value) },
+        s('title', null, reference.label)))
     : null;
   return h('figure', { class: 'chart', testid },
-    h('figcaption', { id: titleId }, title),
+    h('figcaption', { id: titleId }, title, reference ? h('span', { class: 'muted' }, ` (dashed line: ${reference.label})`) : null),
     s('svg', {
       viewBox: `0 0 ${width} ${top + height + bottom}`, role: 'img', 'aria-labelledby': titleId,
       preserveAspectRatio: 'xMinYMin meet',

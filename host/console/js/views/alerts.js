@@ -28,10 +28,9 @@ function transferRow(t, ctx) {
   const statusCell = h('td', { testid: 'transfer-status' }, badge(humanise(t.status), statusKind(t.status)));
   const actions = h('td', { class: 'row-actions' });
   const row = h('tr', { testid: 'transfer-row', 'data-transfer-id': t.id },
-    h('th', { scope: 'row' }, t.id, t.alert_id ? h('div', { class: 'muted' }, `for ${t.alert_id}`) : null),
-    h('td', null, `${t.from_warehouse} (${t.from_region})`, h('div', { class: 'muted' }, `→ ${t.to_warehouse} (${t.to_region})`)),
-    h('td', null, h('ul', { class: 'plain compact' }, t.lines.map((l) => h('li', null, `${l.sku} × ${number(l.quantity)}`)))),
-    h('td', null, t.route),
+    h('th', { scope: 'row', class: 'id' }, t.id),
+    h('td', null, h('strong', null, `${t.from_region} → ${t.to_region}`), h('div', { class: 'muted' }, t.route)),
+    h('td', null, h('ul', { class: 'plain compact' }, t.lines.map((l) => h('li', { class: 'nowrap' }, `${l.sku} × ${number(l.quantity)}`)))),
     h('td', { class: 'num' }, money(t.cost_estimate)),
     h('td', { class: 'reason' }, t.reason),
     h('td', null, time(t.created_at), h('div', { class: 'muted' }, t.created_by)),
@@ -86,7 +85,7 @@ function alertRow(a, ctx) {
     h('td', null, a.region),
     h('td', null, a.sku || '—', a.warehouse_id ? h('div', { class: 'muted' }, a.warehouse_id) : null),
     h('td', { class: 'reason' }, a.message),
-    h('td', null, a.transfer_id ? h('code', null, a.transfer_id) : '—'),
+    h('td', { class: 'id' }, a.transfer_id || '—'),
     h('td', null, time(a.created_at)),
     h('td', null, badge(humanise(a.status), statusKind(a.status))),
     actions);
@@ -134,7 +133,7 @@ export async function alerts(ctx) {
     table({
       caption: `${TRANSFER_VIEWS.find(([v]) => v === transferView)?.[1] ?? ''} transfers${region ? ` into or out of ${region}` : ''}`,
       testid: 'transfers-table',
-      columns: [{ label: 'Transfer' }, { label: 'From → to' }, { label: 'Lines' }, { label: 'Route' },
+      columns: [{ label: 'Transfer' }, { label: 'Regions and route' }, { label: 'Lines' },
         { label: 'Cost estimate', numeric: true }, { label: 'Reason' }, { label: 'Drafted' }, { label: 'Status' }, { label: 'Actions' }],
       rows: transfers.map((t) => transferRow(t, ctx)),
       empty: 'No transfers here.',

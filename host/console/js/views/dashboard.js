@@ -86,7 +86,7 @@ export async function dashboard() {
   const stockChart = barChart({
     title: 'Available stock as a share of target',
     testid: 'chart-stock',
-    reference: { value: SAFETY_BP, label: 'safety 30%' },
+    reference: { value: SAFETY_BP, label: 'safety stock at 30%' },
     items: board.regions.map((r) => ({
       key: r.region, label: r.name, value: r.stock.share_of_target_bp ?? 0,
       display: percentBp(r.stock.share_of_target_bp), warn: (r.stock.share_of_target_bp ?? 0) < SAFETY_BP,

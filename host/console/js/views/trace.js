@@ -67,7 +67,7 @@ function step(s, i) {
   return h('article', { class: ['card', 'trace-step', s.status !== 'ok' && 'faulted'], testid: 'trace-step', 'data-slot': s.slot },
     h('h3', null, `${i + 1}. ${slotName(s.slot)} `,
       h('span', { class: 'plugin', testid: 'trace-plugin' }, `${s.plugin.name}@${s.plugin.version}`), ' ',
-      badge(humanise(s.status), statusKind, { testid: 'trace-status' })),
+      badge(s.status === 'ok' ? 'OK' : humanise(s.status), statusKind, { testid: 'trace-status' })),
     h('div', { class: 'columns' },
       h('div', null, h('h4', null, 'What it decided'), decided(s.output),
         s.fault ? h('div', { class: 'callout bad', testid: 'trace-fault' }, h('strong', null, 'Fault: '), faultText(s.fault),
