@@ -652,6 +652,37 @@ async fn guard_rolls_back_a_faulty_version(backend: Backend) {
         .find(|h| h["plugin"]["name"] == "hostile-plugin")
         .expect("hostile plugin health");
     assert_eq!(hostile["quarantined"], true);
+    // The same story in /metrics: guardrail faults until the breaker
+    // quarantined the version, then calls skipped.
+    let metrics = server.metrics_text().await;
+    let plugin = [
+        ("region", "gd"),
+        ("kind", "pricing"),
+        ("plugin", "hostile-plugin"),
+    ];
+    let series = |extra: (&'static str, &'static str)| [plugin.as_slice(), &[extra]].concat();
+    let faults = metric(
+        &metrics,
+        "chanhost_plugin_faults_total",
+        &series(("fault", "guardrail")),
+    );
+    let skipped = metric(
+        &metrics,
+        "chanhost_plugin_calls_total",
+        &series(("outcome", "quarantined")),
+    );
+    let findings = metric(
+        &metrics,
+        "chanhost_plugin_guardrail_findings_total",
+        &plugin,
+    );
+    assert!(faults >= Some(1.0) && findings >= faults, "{metrics}");
+    assert!(skipped >= Some(1.0), "{metrics}");
+    let quarantined = [("kind", "pricing"), ("plugin", "hostile-plugin")];
+    assert_eq!(
+        metric(&metrics, "chanhost_plugin_quarantined", &quarantined),
+        Some(1.0)
+    );
     let audit = server
         .get(HQ, "/v1/policy/audit?region=gd")
         .await

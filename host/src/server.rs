@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use crate::api::{self, AppState, Services, auth::TokenCache};
 use crate::config::BrandConfig;
 use crate::config::dataset::Dataset;
+use crate::metrics::Metrics;
 use crate::policy::{ComponentCache, LivePolicies, PolicyEngine, PolicySet};
 use crate::service::alerts::AlertSettings;
 use crate::service::deployments::{self, Deployments};
@@ -72,14 +73,16 @@ pub async fn prepare(options: &ServerOptions) -> anyhow::Result<Running> {
         brand.hq.registry.trusted_keys.clone(),
         policies.engine.clone(),
     );
+    let metrics = Arc::new(Metrics::new());
     let state = AppState(Arc::new(Services {
-        writer: OrderWriter::spawn(store.clone()),
+        writer: OrderWriter::spawn(store.clone(), metrics.commit.clone()),
         store,
         brand: Arc::new(brand),
         policies: LivePolicies::new(policies),
         deployments,
         tokens: TokenCache::default(),
         alerts,
+        metrics,
     }));
     // Components the binary and the brand directory bring are in the
     // registry; deployments made earlier (by any host) are live again.

@@ -308,6 +308,14 @@ impl Api {
             .unwrap_or_else(|err| panic!("request to {}: {err}", self.base))
     }
 
+    /// The `/metrics` exposition (unauthenticated).
+    pub async fn metrics_text(&self) -> String {
+        let response = self.client.get(self.url("/metrics")).send().await;
+        let response = response.expect("GET /metrics");
+        assert_eq!(response.status(), 200, "GET /metrics");
+        response.text().await.expect("metrics text")
+    }
+
     pub async fn get(&self, token: &str, path: &str) -> Reply {
         self.send(self.client.get(self.url(path)).bearer_auth(token))
             .await
@@ -675,4 +683,33 @@ pub async fn assert_ledger_balances(pool: &AnyPool) -> Ledger {
         movements: count(pool, "SELECT COUNT(*) FROM movements").await,
         reserved: reserved_total,
     }
+}
+
+/// The sum of every series of `name` in a Prometheus text exposition whose
+/// labels include all of `labels` (`None` when no series matches).
+pub fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let mut found = None;
+    for line in text.lines().filter(|line| !line.starts_with('#')) {
+        let Some((series, value)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        let (series_name, series_labels) = match series.split_once('{') {
+            Some((n, rest)) => (n, rest.trim_end_matches('}')),
+            None => (series, ""),
+        };
+        if series_name != name {
+            continue;
+        }
+        let has = |(key, wanted): &(&str, &str)| {
+            series_labels
+                .split(',')
+                .filter_map(|pair| pair.split_once('='))
+                .any(|(k, v)| k == *key && v.trim_matches('"') == *wanted)
+        };
+        if labels.iter().all(has) {
+            let value: f64 = value.parse().unwrap_or_else(|_| panic!("value of {line}"));
+            *found.get_or_insert(0.0) += value;
+        }
+    }
+    found
 }

@@ -9,12 +9,15 @@
 //! again the careful way: each order in its own savepoint, so one order out
 //! of stock or replayed does not undo its neighbours.
 
+use std::time::Instant;
+
 use tokio::sync::{mpsc, oneshot};
 
 mod fast;
 
 use super::orders::{self, Inserted, NewOrder};
 use super::{Store, StoreError, StoreResult};
+use crate::metrics::CommitMetrics;
 use sqlx::Acquire;
 
 /// Most orders one commit carries.
@@ -30,9 +33,9 @@ pub struct OrderWriter {
 
 impl OrderWriter {
     /// Starts the writer task on the current tokio runtime.
-    pub fn spawn(store: Store) -> OrderWriter {
+    pub fn spawn(store: Store, metrics: CommitMetrics) -> OrderWriter {
         let (queue, requests) = mpsc::channel(MAX_BATCH * 8);
-        tokio::spawn(run(store, requests));
+        tokio::spawn(run(store, requests, metrics));
         OrderWriter { queue }
     }
 
@@ -49,11 +52,14 @@ impl OrderWriter {
     }
 }
 
-async fn run(store: Store, mut requests: mpsc::Receiver<Request>) {
+async fn run(store: Store, mut requests: mpsc::Receiver<Request>, metrics: CommitMetrics) {
     let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
     while requests.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let orders: Vec<&NewOrder> = batch.iter().map(|(order, _)| order).collect();
-        match write_batch(&store, &orders).await {
+        let started = Instant::now();
+        let written = write_batch(&store, &orders).await;
+        metrics.observe(started.elapsed(), orders.len());
+        match written {
             Ok(outcomes) => {
                 for ((_, reply), outcome) in batch.drain(..).zip(outcomes) {
                     let _ = reply.send(Ok(outcome));
