@@ -432,6 +432,18 @@ async fn a_dealer_sees_only_its_own_orders() {
         "a_dealer_sees_only_its_own_orders",
         &server,
         move |ui, _api| async move {
+            // A wrong token is refused on the sign-in page, with the reason.
+            ui.open("").await?;
+            ui.wait("[data-testid=token-input]")
+                .await?
+                .send_keys("not-a-token")
+                .await?;
+            ui.wait("[data-testid=sign-in]").await?.click().await?;
+            ui.wait_text("[data-testid=problem]", |t| {
+                t.contains("Sign-in refused") && t.contains("unknown or revoked")
+            })
+            .await?;
+
             ui.sign_in(GD_DEALER).await?;
             ui.wait("[data-testid=order-row]").await?;
             let mut shown = Vec::new();
@@ -568,6 +580,73 @@ async fn an_order_shows_its_timeline_shipments_and_decision_trace() {
             }
             let verdict = ui.wait("[data-testid=step-verdict]").await?.text().await?;
             ensure!(!verdict.is_empty(), "the anti-diversion verdict is shown");
+            Ok(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_region_admin_ships_an_order_and_records_tracking() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let server = db.start().await;
+    let order = server
+        .place(GD_DEALER, "to-ship", one_line("BJ-001", 4))
+        .await
+        .expect(201);
+    let id = id_of(&order);
+    if order["status"] == "pending_review" {
+        server.act(GD_ADMIN, &id, "approve").await.expect(200);
+    }
+    if server.order(&id).await["status"] == "approved" {
+        server.act(GD_ADMIN, &id, "allocate").await.expect(200);
+    }
+    scenario(
+        "a_region_admin_ships_an_order_and_records_tracking",
+        &server,
+        move |ui, api| async move {
+            ui.sign_in(GD_ADMIN).await?;
+            ui.open(&format!("#/orders/{id}")).await?;
+            let form = ui.wait("[data-testid=ship-form]").await?;
+            form.find(css("input[name=carrier]"))
+                .await?
+                .send_keys("SF Express")
+                .await?;
+            form.find(css("input[name=tracking_no]"))
+                .await?
+                .send_keys("SF0000042")
+                .await?;
+            form.find(css("button[type=submit]")).await?.click().await?;
+            ui.wait_text("[data-testid=tracking-no]", |t| t == "SF0000042")
+                .await?;
+            ui.wait_text("[data-testid=order-status]", |t| t == "Shipped")
+                .await?;
+
+            let form = ui.wait("[data-testid=track-form]").await?;
+            form.find(css("input[name=location]"))
+                .await?
+                .send_keys("Guangzhou hub")
+                .await?;
+            form.find(css("input[name=description]"))
+                .await?
+                .send_keys("Departed sorting centre")
+                .await?;
+            form.find(css("button[type=submit]")).await?.click().await?;
+            ui.wait_text("[data-testid=shipment]", |t| {
+                t.contains("Guangzhou hub: Departed sorting centre")
+            })
+            .await?;
+
+            let order = api.order(&id).await;
+            let shipment = &order["shipments"][0];
+            ensure!(
+                shipment["carrier"] == "SF Express" && shipment["tracking_no"] == "SF0000042",
+                "{shipment}"
+            );
+            ensure!(
+                shipment["tracking"][0]["location"] == "Guangzhou hub",
+                "{shipment}"
+            );
             Ok(())
         },
     )

@@ -49,7 +49,7 @@ function activeTable(ctx, policy, regionChosen) {
         h('td', null, r.region),
         h('th', { scope: 'row' }, h('code', null, slot.slot)),
         h('td', { testid: 'active-plugin' }, pluginText(slot.plugin)),
-        h('td', null, slot.deployment_id
+        h('td', { class: 'id' }, slot.deployment_id
           ? h('a', { href: href(['deployments', slot.deployment_id]) }, slot.deployment_id)
           : h('span', { class: 'muted' }, 'brand directory')),
         h('td', null,
@@ -72,14 +72,14 @@ function activeTable(ctx, policy, regionChosen) {
 
 function historyRow(d) {
   return h('tr', { testid: 'deployment-row', 'data-deployment-id': d.id },
-    h('th', { scope: 'row' }, h('a', { href: href(['deployments', d.id]) }, d.id), h('div', { class: 'muted' }, d.rollout_id)),
+    h('th', { scope: 'row', class: 'id' }, h('a', { href: href(['deployments', d.id]) }, d.id), h('div', { class: 'muted' }, d.rollout_id)),
     h('td', null, d.region), h('td', null, h('code', null, d.slot)),
     h('td', null, humanise(d.mode)),
     h('td', { testid: 'deployment-state' }, badge(humanise(d.state), STATE_KIND[d.state])),
     h('td', null, pluginText(d.plugin)),
     h('td', null, time(d.created_at), h('div', { class: 'muted' }, d.created_by)),
     h('td', null, d.note || '—'),
-    h('td', null, d.previous_id || h('span', { class: 'muted' }, 'brand directory')),
+    h('td', { class: 'id' }, d.previous_id || h('span', { class: 'muted' }, 'brand directory')),
     h('td', null, d.ended_at ? [time(d.ended_at), h('div', { class: 'muted' }, d.ended_by || '')] : '—'));
 }
 

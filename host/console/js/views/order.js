@@ -8,6 +8,7 @@ import { money, number, time, humanise } from '../format.js';
 import { heading, problemBox, confirmAction, announce, actionButton } from '../ui.js';
 import { statusBadge } from './orders.js';
 import { traceSection } from './trace.js';
+import { shipForm, trackForm } from './shipping.js';
 
 /** Simple transitions the console offers (shipping needs a form of its own). */
 const ACTIONS = {
@@ -54,7 +55,9 @@ function timeline(events) {
       e.note ? h('div', { class: 'note' }, e.note) : null)));
 }
 
-function shipments(list) {
+function shipments(view, ctx) {
+  const list = view.shipments;
+  const staff = ctx.me.role !== 'dealer';
   if (!list.length) return h('p', { class: 'muted', testid: 'shipments' }, 'Not shipped yet.');
   return h('div', { testid: 'shipments' }, list.map((s) => h('article', { class: 'card', testid: 'shipment' },
     h('h3', null, `${s.id} from ${s.warehouse_id}`),
@@ -70,7 +73,8 @@ function shipments(list) {
     s.tracking.length
       ? h('ol', { class: 'timeline' }, s.tracking.map((t) => h('li', null, time(t.at), ` · ${t.location}: ${t.description}`,
         h('span', { class: 'muted' }, ` (${t.recorded_by})`))))
-      : h('p', { class: 'muted' }, 'No tracking events yet.'))));
+      : h('p', { class: 'muted' }, 'No tracking events yet.'),
+    staff && view.allowed_actions.includes('track') && !s.delivered_at ? trackForm(view, s, ctx) : null)));
 }
 
 function reasons(list) {
@@ -136,6 +140,7 @@ export async function order(ctx) {
         h('h2', null, 'Timeline'),
         timeline(view.timeline),
         h('h2', null, 'Shipments'),
-        shipments(view.shipments))),
+        shipments(view, ctx),
+        ctx.me.role !== 'dealer' && view.allowed_actions.includes('ship') ? shipForm(view, ctx) : null)),
     decision.error ? [h('h2', null, 'Decision trace'), problemBox(decision.error)] : traceSection(decision.decision, ctx));
 }
