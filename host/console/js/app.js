@@ -100,9 +100,15 @@ async function render() {
     try {
       me = await api('/me');
     } catch (err) {
+      if (seq !== renderSeq) return;
+      if (err.status !== 401) {
+        // The server is down or failing: keep the token and offer a retry.
+        main.replaceChildren(problemBox(err),
+          h('button', { type: 'button', class: 'primary', on: { click: () => render() } }, 'Try again'));
+        return;
+      }
       clearToken();
       me = null;
-      if (seq !== renderSeq) return;
       rememberTarget();
       renderChrome(null);
       main.replaceChildren(signIn({ onSignedIn: signedIn, notice: err }));

@@ -40,6 +40,8 @@ export function signIn({ onSignedIn, notice }) {
   },
   h('h1', { tabindex: '-1' }, 'Sign in'),
   h('p', null, 'Use the API token your administrator gave you. What you see follows its role: HQ, a regional center, or a dealer.'),
+  // Password managers pair a secret with a user name; a token has none.
+  h('input', { type: 'text', name: 'username', autocomplete: 'username', value: 'api-token', hidden: true, 'aria-hidden': 'true', tabindex: '-1' }),
   field('API token', input, 'Kept only in this browser tab until you sign out.'),
   slot,
   h('div', { class: 'actions' }, button));
