@@ -12,7 +12,7 @@ import { shipForm, trackForm } from './shipping.js';
 
 /** Simple transitions the console offers (shipping needs a form of its own). */
 const ACTIONS = {
-  approve: { path: 'approve', label: 'Approve', who: 'admin' },
+  approve: { path: 'approve', label: 'Approve', who: 'admin', primary: true },
   reject: { path: 'reject', label: 'Reject', who: 'admin', danger: true },
   allocate: { path: 'allocate', label: 'Allocate', who: 'admin' },
   confirm_receipt: { path: 'receipt', label: 'Confirm receipt', who: 'party' },
@@ -26,7 +26,7 @@ function actionBar(view, ctx) {
     .filter((a) => ACTIONS[a] && (!dealer || ACTIONS[a].who === 'party'))
     .map((a) => {
       const spec = ACTIONS[a];
-      return actionButton(spec.label, { class: spec.danger ? 'danger' : 'secondary', testid: `order-${a}` }, async () => {
+      return actionButton(spec.label, { class: spec.danger ? 'danger' : spec.primary ? 'primary' : 'secondary', testid: `order-${a}` }, async () => {
         const answer = await confirmAction({
           title: `${spec.label}: ${view.id}?`,
           message: `The order is ${humanise(view.status).toLowerCase()}; this is recorded on its timeline with your note.`,
