@@ -1,44 +1,69 @@
 //! `/v1/alerts`: the stock and production alerts the scanner raises, a
 //! person's resolution with a note, and HQ's "scan now".
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::inventory::region_scope;
 use super::json::Params;
+use super::openapi::{Conflict, Forbidden, Invalid, JsonBody, NotFound};
 use super::page;
 use super::{ApiError, ApiResult, AppState, Body, Caller};
 use crate::service::alerts::{self, ScanSummary};
 use crate::store::alerts::{self as store, AlertFilter, AlertKind, AlertStatus, AlertView};
 use crate::store::now_ms;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/alerts", get(list))
-        .route("/alerts/scan", post(scan))
-        .route("/alerts/{id}", get(show))
-        .route("/alerts/{id}/resolve", post(resolve))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(scan))
+        .routes(routes!(show))
+        .routes(routes!(resolve))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     region: Option<String>,
+    #[param(inline)]
     kind: Option<AlertKind>,
+    #[param(inline)]
     status: Option<AlertStatus>,
+    /// Alerts per page, 1–1000 (default 100).
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+/// One page of alerts, newest first.
+#[derive(Serialize, ToSchema)]
+#[schema(as = AlertPage)]
 struct Page {
     alerts: Vec<AlertView>,
     /// Pass as `cursor` for the next (older) page; absent on the last.
     next_cursor: Option<String>,
 }
 
+/// List alerts
+///
+/// Newest first; HQ all, a region admin their region's.
+#[utoipa::path(
+    get,
+    path = "/alerts",
+    tag = "alerts",
+    params(
+        ListQuery,
+    ),
+    responses(
+        (status = 200, description = "One page of alerts.", body = Page),
+        Forbidden, Invalid,
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -71,6 +96,19 @@ async fn visible(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Alert
     Ok(alert)
 }
 
+/// Read an alert
+#[utoipa::path(
+    get,
+    path = "/alerts/{id}",
+    tag = "alerts",
+    params(
+        ("id" = String, Path, description = "Alert id"),
+    ),
+    responses(
+        (status = 200, description = "The alert.", body = AlertView),
+        Forbidden, NotFound,
+    ),
+)]
 async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -79,13 +117,30 @@ async fn show(
     Ok(Json(visible(&state, &caller, &id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+/// The body of `POST /v1/alerts/{id}/resolve`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Resolve {
     /// What was done about it.
     note: String,
 }
 
+/// Resolve an alert
+///
+/// With a note saying what was done; HQ or the region's admin.
+#[utoipa::path(
+    post,
+    path = "/alerts/{id}/resolve",
+    tag = "alerts",
+    params(
+        ("id" = String, Path, description = "Alert id"),
+    ),
+    request_body = Resolve,
+    responses(
+        (status = 200, description = "The alert, resolved.", body = AlertView),
+        JsonBody, Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn resolve(
     State(state): State<AppState>,
     caller: Caller,
@@ -113,7 +168,19 @@ async fn resolve(
     Ok(Json(visible(&state, &caller, &id).await?))
 }
 
-/// Runs a scan now (HQ): what the periodic scanner does, answered at once.
+/// Scan now
+///
+/// What the periodic scanner does, answered at once: raises and clears
+/// alerts, drafts transfers for shortfalls. HQ only.
+#[utoipa::path(
+    post,
+    path = "/alerts/scan",
+    tag = "alerts",
+    responses(
+        (status = 200, description = "What the scan did.", body = ScanSummary),
+        Forbidden,
+    ),
+)]
 async fn scan(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ScanSummary>> {
     caller.require_hq("run an alert scan")?;
     Ok(Json(alerts::scan(&state).await?))

@@ -16,7 +16,7 @@ use super::error::ApiError;
 use crate::store::tokens;
 
 /// What a token may do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "role", rename_all = "snake_case")]
 pub enum Role {
     /// HQ: everything, everywhere.
@@ -28,7 +28,7 @@ pub enum Role {
 }
 
 /// The authenticated caller of a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Caller {
     /// The token's name, recorded as the actor of what the caller does.
     pub name: String,

@@ -2,38 +2,76 @@
 //! dealers. Anyone signed in reads the catalogue and regions; warehouses
 //! and dealers follow the caller's reach.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::json::Params;
+use super::openapi::{Conflict, Forbidden, Invalid, JsonBody, NotFound};
 use super::{ApiError, ApiResult, AppState, Body, Caller, FieldProblem, Role};
 use crate::domain::{CustomerClass, Dealer, DealerTier, Product, WarehouseLevel};
 use crate::store::catalogue::{self, WarehouseView};
 use crate::store::dealers::{self, DealerView};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/catalogue", get(products))
-        .route("/catalogue/{sku}", get(product))
-        .route("/regions", get(regions))
-        .route("/regions/{id}", get(region))
-        .route("/warehouses", get(warehouses).post(add_warehouse))
-        .route("/dealers", get(list_dealers).post(add_dealer))
-        .route("/dealers/{id}", get(dealer).patch(edit_dealer))
-        .route("/me", get(me))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(products))
+        .routes(routes!(product))
+        .routes(routes!(regions))
+        .routes(routes!(region))
+        .routes(routes!(warehouses, add_warehouse))
+        .routes(routes!(list_dealers, add_dealer))
+        .routes(routes!(dealer, edit_dealer))
+        .routes(routes!(me))
 }
 
+/// Who am I
+///
+/// The token's name and role (and region or dealer).
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = "catalogue",
+    responses(
+        (status = 200, description = "The caller.", body = Caller),
+    ),
+)]
 async fn me(caller: Caller) -> Json<Caller> {
     Json(caller)
 }
 
+/// The catalogue
+///
+/// HQ's products with base prices (fen per case).
+#[utoipa::path(
+    get,
+    path = "/catalogue",
+    tag = "catalogue",
+    responses(
+        (status = 200, description = "Every product.", body = Vec<Product>),
+    ),
+)]
 async fn products(State(state): State<AppState>, _caller: Caller) -> Json<Vec<Product>> {
     Json(state.brand.catalogue.values().cloned().collect())
 }
 
+/// One product
+#[utoipa::path(
+    get,
+    path = "/catalogue/{sku}",
+    tag = "catalogue",
+    params(
+        ("sku" = String, Path, description = "SKU, e.g. `BJ-001`"),
+    ),
+    responses(
+        (status = 200, description = "The product.", body = Product),
+        NotFound,
+    ),
+)]
 async fn product(
     State(state): State<AppState>,
     _caller: Caller,
@@ -49,51 +87,76 @@ async fn product(
 }
 
 /// A regional center as the API shows it.
-#[derive(serde::Serialize)]
-struct RegionView<'a> {
-    id: &'a str,
-    name: &'a str,
+#[derive(Serialize, ToSchema)]
+struct RegionView {
+    id: String,
+    name: String,
     /// Neighbours in order of preference (rank 1 first).
-    neighbours: &'a [String],
+    neighbours: Vec<String>,
+    /// Price adjustment for the whole region, in basis points.
     price_adjustment_bp: i32,
-    sku_adjustment_bp: &'a std::collections::BTreeMap<String, i32>,
-    /// Listed SKUs; absent means the whole catalogue.
-    listed: Option<&'a [String]>,
+    /// Price adjustments per SKU, in basis points.
+    sku_adjustment_bp: std::collections::BTreeMap<String, i32>,
+    /// Listed SKUs; null means the whole catalogue.
+    listed: Option<Vec<String>>,
 }
 
-fn region_view(file: &crate::config::RegionFile) -> RegionView<'_> {
+fn region_view(file: &crate::config::RegionFile) -> RegionView {
     let r = &file.region;
     RegionView {
-        id: &r.id,
-        name: &r.name,
-        neighbours: &r.neighbours,
+        id: r.id.clone(),
+        name: r.name.clone(),
+        neighbours: r.neighbours.clone(),
         price_adjustment_bp: r.price_adjustment_bp,
-        sku_adjustment_bp: &r.sku_adjustment_bp,
-        listed: r.listed.as_deref(),
+        sku_adjustment_bp: r.sku_adjustment_bp.clone(),
+        listed: r.listed.clone(),
     }
 }
 
-async fn regions(State(state): State<AppState>, _caller: Caller) -> Json<serde_json::Value> {
-    let regions: Vec<_> = state.brand.regions.values().map(region_view).collect();
-    Json(serde_json::to_value(regions).expect("json"))
+/// The regional centers
+#[utoipa::path(
+    get,
+    path = "/regions",
+    tag = "catalogue",
+    responses(
+        (status = 200, description = "Every region.", body = Vec<RegionView>),
+    ),
+)]
+async fn regions(State(state): State<AppState>, _caller: Caller) -> Json<Vec<RegionView>> {
+    Json(state.brand.regions.values().map(region_view).collect())
 }
 
+/// One regional center
+#[utoipa::path(
+    get,
+    path = "/regions/{id}",
+    tag = "catalogue",
+    params(
+        ("id" = String, Path, description = "Region id, e.g. `gd`"),
+    ),
+    responses(
+        (status = 200, description = "The region.", body = RegionView),
+        NotFound,
+    ),
+)]
 async fn region(
     State(state): State<AppState>,
     _caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<RegionView>> {
     let file = state
         .brand
         .regions
         .get(&id)
         .ok_or_else(|| ApiError::not_found("region", id))?;
-    Ok(Json(serde_json::to_value(region_view(file)).expect("json")))
+    Ok(Json(region_view(file)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct RegionQuery {
+    /// One region's (HQ); a region admin always gets their own.
     region: Option<String>,
 }
 
@@ -113,6 +176,22 @@ fn scope(caller: &Caller, asked: Option<String>) -> ApiResult<Option<String>> {
     }
 }
 
+/// List warehouses
+///
+/// At four levels (HQ, region, dealer, store); HQ all or one region's, a
+/// region admin their region's.
+#[utoipa::path(
+    get,
+    path = "/warehouses",
+    tag = "catalogue",
+    params(
+        RegionQuery,
+    ),
+    responses(
+        (status = 200, description = "The warehouses.", body = Vec<WarehouseView>),
+        Forbidden, Invalid,
+    ),
+)]
 async fn warehouses(
     State(state): State<AppState>,
     caller: Caller,
@@ -124,6 +203,21 @@ async fn warehouses(
     ))
 }
 
+/// List dealers
+///
+/// HQ all or one region's, a region admin their region's.
+#[utoipa::path(
+    get,
+    path = "/dealers",
+    tag = "catalogue",
+    params(
+        RegionQuery,
+    ),
+    responses(
+        (status = 200, description = "The dealers.", body = Vec<DealerView>),
+        Forbidden, Invalid,
+    ),
+)]
 async fn list_dealers(
     State(state): State<AppState>,
     caller: Caller,
@@ -135,6 +229,21 @@ async fn list_dealers(
     ))
 }
 
+/// One dealer
+///
+/// HQ, its region's admin, or the dealer itself.
+#[utoipa::path(
+    get,
+    path = "/dealers/{id}",
+    tag = "catalogue",
+    params(
+        ("id" = String, Path, description = "Dealer id, e.g. `D-GD-0001`"),
+    ),
+    responses(
+        (status = 200, description = "The dealer.", body = DealerView),
+        Forbidden, NotFound,
+    ),
+)]
 async fn dealer(
     State(state): State<AppState>,
     caller: Caller,
@@ -147,6 +256,19 @@ async fn dealer(
     Ok(Json(dealer))
 }
 
+/// Add a warehouse
+///
+/// HQ, or the region's admin for their region.
+#[utoipa::path(
+    post,
+    path = "/warehouses",
+    tag = "catalogue",
+    request_body = WarehouseView,
+    responses(
+        (status = 201, description = "The warehouse.", body = WarehouseView),
+        JsonBody, Forbidden, Conflict,
+    ),
+)]
 async fn add_warehouse(
     State(state): State<AppState>,
     caller: Caller,
@@ -200,7 +322,7 @@ async fn add_warehouse(
 }
 
 /// A dealer's or store's profile as HQ or its center sets it.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DealerProfile {
     id: String,
@@ -211,7 +333,9 @@ struct DealerProfile {
     /// Territories it may ship to; its own region when absent.
     #[serde(default)]
     territory: Option<Vec<String>>,
+    /// Fen; not negative.
     credit_limit: i64,
+    /// Usual order size, in cases.
     usual_order_cases: i64,
 }
 
@@ -273,6 +397,19 @@ impl DealerProfile {
     }
 }
 
+/// Add a dealer or store
+///
+/// HQ, or the region's admin for their region. Its balance starts at 0.
+#[utoipa::path(
+    post,
+    path = "/dealers",
+    tag = "catalogue",
+    request_body = DealerProfile,
+    responses(
+        (status = 201, description = "The dealer.", body = DealerView),
+        JsonBody, Forbidden, Conflict,
+    ),
+)]
 async fn add_dealer(
     State(state): State<AppState>,
     caller: Caller,
@@ -290,8 +427,23 @@ async fn add_dealer(
     Ok((StatusCode::CREATED, Json(dealer)))
 }
 
-/// Replaces a dealer's profile (not its balance, which payments move, nor
-/// its region: a dealer changing centers is a new dealer).
+/// Replace a dealer's profile
+///
+/// Not its balance, which payments move, nor its region: a dealer changing
+/// centers is a new dealer.
+#[utoipa::path(
+    patch,
+    path = "/dealers/{id}",
+    tag = "catalogue",
+    params(
+        ("id" = String, Path, description = "Dealer id, e.g. `D-GD-0001`"),
+    ),
+    request_body = DealerProfile,
+    responses(
+        (status = 200, description = "The dealer as it now stands.", body = DealerView),
+        JsonBody, Forbidden, NotFound,
+    ),
+)]
 async fn edit_dealer(
     State(state): State<AppState>,
     caller: Caller,

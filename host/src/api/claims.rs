@@ -2,27 +2,48 @@
 //! (refund to credit or reshipment) or reject it, and read claims scoped to
 //! what the caller may see.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::json::Params;
+use super::openapi::{Conflict, Forbidden, Invalid, JsonBody, NotFound};
 use super::page;
 use super::{ApiResult, AppState, Body, Caller};
 use crate::service::claims::{self, ApproveClaim, OpenClaim, RejectClaim};
 use crate::store::claims::{ClaimFilter, ClaimStatus, ClaimView};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/orders/{id}/claims", post(open).get(for_order))
-        .route("/claims", get(list))
-        .route("/claims/{id}", get(show))
-        .route("/claims/{id}/approve", post(approve))
-        .route("/claims/{id}/reject", post(reject))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(open, for_order))
+        .routes(routes!(list))
+        .routes(routes!(show))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
 }
 
+/// Open a claim on a delivered order
+///
+/// Damaged, missing or wrong goods, with the lines claimed and photo
+/// references; the dealer, its center or HQ.
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/claims",
+    tag = "claims",
+    params(
+        ("id" = String, Path, description = "Order id"),
+    ),
+    request_body = OpenClaim,
+    responses(
+        (status = 201, description = "The claim, open.", body = ClaimView,
+            headers(("location" = String, description = "`/v1/claims/<id>`"))),
+        JsonBody, Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn open(
     State(state): State<AppState>,
     caller: Caller,
@@ -37,6 +58,23 @@ async fn open(
     ))
 }
 
+/// Approve a claim
+///
+/// Made good by a refund to the dealer's credit (fen) or by a reshipment;
+/// HQ or the region's admin.
+#[utoipa::path(
+    post,
+    path = "/claims/{id}/approve",
+    tag = "claims",
+    params(
+        ("id" = String, Path, description = "Claim id"),
+    ),
+    request_body = ApproveClaim,
+    responses(
+        (status = 200, description = "The claim, approved.", body = ClaimView),
+        JsonBody, Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn approve(
     State(state): State<AppState>,
     caller: Caller,
@@ -46,6 +84,22 @@ async fn approve(
     Ok(Json(claims::approve(&state, &caller, &id, request).await?))
 }
 
+/// Reject a claim
+///
+/// With a note saying why; HQ or the region's admin.
+#[utoipa::path(
+    post,
+    path = "/claims/{id}/reject",
+    tag = "claims",
+    params(
+        ("id" = String, Path, description = "Claim id"),
+    ),
+    request_body = RejectClaim,
+    responses(
+        (status = 200, description = "The claim, rejected.", body = ClaimView),
+        JsonBody, Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn reject(
     State(state): State<AppState>,
     caller: Caller,
@@ -55,6 +109,21 @@ async fn reject(
     Ok(Json(claims::reject(&state, &caller, &id, request).await?))
 }
 
+/// Read a claim
+///
+/// With the reshipments that resolved it.
+#[utoipa::path(
+    get,
+    path = "/claims/{id}",
+    tag = "claims",
+    params(
+        ("id" = String, Path, description = "Claim id"),
+    ),
+    responses(
+        (status = 200, description = "The claim.", body = ClaimView),
+        Forbidden, NotFound,
+    ),
+)]
 async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -63,12 +132,26 @@ async fn show(
     Ok(Json(claims::show(&state, &caller, &id).await?))
 }
 
-#[derive(Serialize)]
+/// An order's claims.
+#[derive(Serialize, ToSchema)]
 struct OrderClaims {
     order_id: String,
     claims: Vec<ClaimView>,
 }
 
+/// An order's claims
+#[utoipa::path(
+    get,
+    path = "/orders/{id}/claims",
+    tag = "claims",
+    params(
+        ("id" = String, Path, description = "Order id"),
+    ),
+    responses(
+        (status = 200, description = "The order's claims.", body = OrderClaims),
+        Forbidden, NotFound,
+    ),
+)]
 async fn for_order(
     State(state): State<AppState>,
     caller: Caller,
@@ -81,23 +164,44 @@ async fn for_order(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     region: Option<String>,
+    #[param(inline)]
     status: Option<ClaimStatus>,
     dealer_id: Option<String>,
+    /// Claims per page, 1–500 (default 50).
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+/// One page of claims, newest first.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ClaimPage)]
 struct Page {
     claims: Vec<ClaimView>,
     /// Pass as `cursor` for the next page; absent on the last page.
     next_cursor: Option<String>,
 }
 
+/// List claims
+///
+/// Newest first, scoped to what the caller may see.
+#[utoipa::path(
+    get,
+    path = "/claims",
+    tag = "claims",
+    params(
+        ListQuery,
+    ),
+    responses(
+        (status = 200, description = "One page of claims.", body = Page),
+        Forbidden, Invalid,
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,

@@ -5,47 +5,52 @@
 
 use std::collections::BTreeMap;
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::inventory::region_scope;
 use super::json::Params;
+use super::openapi::{Forbidden, Invalid};
 use super::{ApiError, ApiResult, AppState, Caller};
 use crate::store::{StoreResult, alerts, inventory, now_ms};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/dashboard", get(dashboard))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(dashboard))
 }
 
 /// China Standard Time, where the reference brand's day starts.
 const DEFAULT_TZ_OFFSET_MINUTES: i64 = 480;
 const DAY_MS: i64 = 86_400_000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct DashboardQuery {
+    /// One region (HQ); a region admin always gets their own.
     region: Option<String>,
     /// Where "today" starts: minutes east of UTC (default 480, UTC+8).
     tz_offset_minutes: Option<i64>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 struct OrderCounts {
     total: i64,
     by_status: BTreeMap<String, i64>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 struct Gmv {
     /// Fen: totals of orders not cancelled or rejected.
     all_time: i64,
     today: i64,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 struct StockLevel {
     on_hand: i64,
     reserved: i64,
@@ -55,7 +60,7 @@ struct StockLevel {
     share_of_target_bp: Option<i64>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 struct RegionRow {
     region: String,
     name: String,
@@ -69,7 +74,8 @@ struct RegionRow {
     open_alerts_total: i64,
 }
 
-#[derive(Debug, Serialize)]
+/// Per regional center: orders, GMV, stock and open alerts.
+#[derive(Debug, Serialize, ToSchema)]
 struct Dashboard {
     generated_at: i64,
     /// Start of "today" (ms since the epoch).
@@ -97,6 +103,23 @@ async fn order_totals(
     .await?)
 }
 
+/// The national dashboard
+///
+/// Per regional center: orders by status (all time and today), GMV (fen),
+/// stock against target, open alerts. HQ gets every region, a region admin
+/// their own.
+#[utoipa::path(
+    get,
+    path = "/dashboard",
+    tag = "dashboard",
+    params(
+        DashboardQuery,
+    ),
+    responses(
+        (status = 200, description = "The figures.", body = Dashboard),
+        Forbidden, Invalid,
+    ),
+)]
 async fn dashboard(
     State(state): State<AppState>,
     caller: Caller,

@@ -2,14 +2,17 @@
 //! rollouts (live, canary, shadow), history, promotion, stop, rollback, a
 //! shadow's findings and the audit log.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::inventory::region_scope;
 use super::json::{OptionalBody, Params};
+use super::openapi::{Conflict, Forbidden, Invalid, JsonBody, NotFound};
 use super::page;
 use super::{ApiError, ApiResult, AppState, Body, Caller};
 use crate::policy::diff::DiffSummary;
@@ -17,30 +20,35 @@ use crate::policy::{Audience, RegionPolicy};
 use crate::service::deployments::{self, DeploymentView, PluginRef, Rollout, RolloutRequest};
 use crate::store::deployments::{self as store, AuditEntry, HistoryFilter};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/policy", get(policy))
-        .route("/policy/audit", get(audit))
-        .route("/deployments", post(deploy).get(history))
-        .route("/deployments/{id}", get(show))
-        .route("/deployments/{id}/promote", post(promote))
-        .route("/deployments/{id}/stop", post(stop))
-        .route("/deployments/{id}/shadow", get(shadow))
-        .route("/regions/{id}/rollback", post(rollback))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(policy))
+        .routes(routes!(audit))
+        .routes(routes!(deploy, history))
+        .routes(routes!(show))
+        .routes(routes!(promote))
+        .routes(routes!(stop))
+        .routes(routes!(shadow))
+        .routes(routes!(rollback))
 }
 
-#[derive(Serialize)]
+/// What the regions run now.
+#[derive(Serialize, ToSchema)]
 struct PolicyView {
     regions: Vec<RegionView>,
 }
 
-#[derive(Serialize)]
+/// One region's effective plugin set.
+#[derive(Serialize, ToSchema)]
+#[schema(as = RegionPolicyView)]
 struct RegionView {
     region: String,
     slots: Vec<SlotView>,
 }
 
-#[derive(Serialize)]
+/// One slot: what decides it, and any canary or shadow beside it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = PolicySlot)]
 struct SlotView {
     slot: String,
     plugin: PluginRef,
@@ -52,7 +60,8 @@ struct SlotView {
     shadow: Option<CandidateView>,
 }
 
-#[derive(Serialize)]
+/// A canary or shadow beside a slot.
+#[derive(Serialize, ToSchema)]
 struct CandidateView {
     deployment_id: Option<String>,
     plugin: PluginRef,
@@ -61,12 +70,17 @@ struct CandidateView {
     audience: Option<Audience>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct RegionQuery {
+    /// One region (HQ); a region admin always gets their own.
     region: Option<String>,
+    /// Entries per page, 1–500 (default 50); lists only.
     limit: Option<u32>,
+    /// `next_cursor` of the previous page; lists only.
     cursor: Option<String>,
+    /// One slot (`pricing`, `sourcing`, …); deployment history only.
     slot: Option<String>,
 }
 
@@ -112,7 +126,23 @@ fn region_view(region: &RegionPolicy) -> RegionView {
     }
 }
 
-/// What every region (or one) runs now, on this host.
+/// What each region runs now
+///
+/// On this host: per slot, the plugin, its configuration, its source
+/// (`config`, the brand directory, or a `deployment`), and any canary or
+/// shadow. HQ all or one region, a region admin their own.
+#[utoipa::path(
+    get,
+    path = "/policy",
+    tag = "policies",
+    params(
+        RegionQuery,
+    ),
+    responses(
+        (status = 200, description = "The effective policies.", body = PolicyView),
+        Forbidden, NotFound, Invalid,
+    ),
+)]
 async fn policy(
     State(state): State<AppState>,
     caller: Caller,
@@ -132,6 +162,21 @@ async fn policy(
     Ok(Json(PolicyView { regions }))
 }
 
+/// Roll out plugin changes
+///
+/// Live, canary (an audience of dealers) or shadow (compared only); the
+/// changes apply together or not at all. HQ, or a region admin for their
+/// region within HQ's guardrails.
+#[utoipa::path(
+    post,
+    path = "/deployments",
+    tag = "policies",
+    request_body = RolloutRequest,
+    responses(
+        (status = 201, description = "What the rollout did.", body = Rollout),
+        JsonBody, Forbidden, Conflict,
+    ),
+)]
 async fn deploy(
     State(state): State<AppState>,
     caller: Caller,
@@ -141,12 +186,28 @@ async fn deploy(
     Ok((StatusCode::CREATED, Json(rollout)))
 }
 
-#[derive(Serialize)]
+/// One page of deployments, newest first.
+#[derive(Serialize, ToSchema)]
 struct HistoryPage {
     deployments: Vec<DeploymentView>,
     next_cursor: Option<String>,
 }
 
+/// Deployment history
+///
+/// Newest first.
+#[utoipa::path(
+    get,
+    path = "/deployments",
+    tag = "policies",
+    params(
+        RegionQuery,
+    ),
+    responses(
+        (status = 200, description = "One page of deployments.", body = HistoryPage),
+        Forbidden, Invalid,
+    ),
+)]
 async fn history(
     State(state): State<AppState>,
     caller: Caller,
@@ -173,6 +234,19 @@ async fn history(
     }))
 }
 
+/// One deployment
+#[utoipa::path(
+    get,
+    path = "/deployments/{id}",
+    tag = "policies",
+    params(
+        ("id" = String, Path, description = "Deployment id, `DEP-…`"),
+    ),
+    responses(
+        (status = 200, description = "The deployment.", body = DeploymentView),
+        Forbidden, NotFound,
+    ),
+)]
 async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -186,6 +260,21 @@ async fn show(
     Ok(Json(deployments::view(&mut conn, &row).await?))
 }
 
+/// Promote a canary
+///
+/// It becomes the whole region's deployment.
+#[utoipa::path(
+    post,
+    path = "/deployments/{id}/promote",
+    tag = "policies",
+    params(
+        ("id" = String, Path, description = "Deployment id, `DEP-…`"),
+    ),
+    responses(
+        (status = 200, description = "The promoted deployment.", body = DeploymentView),
+        Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn promote(
     State(state): State<AppState>,
     caller: Caller,
@@ -194,6 +283,19 @@ async fn promote(
     Ok(Json(deployments::promote(&state, &caller, &id).await?))
 }
 
+/// Stop a canary or shadow
+#[utoipa::path(
+    post,
+    path = "/deployments/{id}/stop",
+    tag = "policies",
+    params(
+        ("id" = String, Path, description = "Deployment id, `DEP-…`"),
+    ),
+    responses(
+        (status = 200, description = "The stopped deployment.", body = DeploymentView),
+        Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn stop(
     State(state): State<AppState>,
     caller: Caller,
@@ -202,6 +304,21 @@ async fn stop(
     Ok(Json(deployments::stop(&state, &caller, &id).await?))
 }
 
+/// A shadow's findings
+///
+/// How the shadow's decisions differ from the live ones on the orders it saw.
+#[utoipa::path(
+    get,
+    path = "/deployments/{id}/shadow",
+    tag = "policies",
+    params(
+        ("id" = String, Path, description = "Deployment id, `DEP-…`"),
+    ),
+    responses(
+        (status = 200, description = "The differences.", body = DiffSummary),
+        Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn shadow(
     State(state): State<AppState>,
     caller: Caller,
@@ -212,18 +329,37 @@ async fn shadow(
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The body of `POST /v1/regions/{id}/rollback`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RollbackRequest {
     /// One slot; absent rolls back the region's latest rollout.
     slot: Option<String>,
 }
 
-#[derive(Serialize)]
+/// The deployments a rollback ended.
+#[derive(Serialize, ToSchema)]
 struct RolledBack {
     rolled_back: Vec<DeploymentView>,
 }
 
+/// Roll a region back
+///
+/// Undoes the region's latest rollout, or one slot's latest deployment
+/// (`{"slot": …}`). The body is optional.
+#[utoipa::path(
+    post,
+    path = "/regions/{id}/rollback",
+    tag = "policies",
+    params(
+        ("id" = String, Path, description = "Region id, e.g. `gd`"),
+    ),
+    request_body(content = Option<RollbackRequest>, description = "Optional: one slot."),
+    responses(
+        (status = 200, description = "The deployments rolled back.", body = RolledBack),
+        JsonBody, Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn rollback(
     State(state): State<AppState>,
     caller: Caller,
@@ -236,12 +372,29 @@ async fn rollback(
     Ok(Json(RolledBack { rolled_back }))
 }
 
-#[derive(Serialize)]
+/// One page of the audit log, newest first.
+#[derive(Serialize, ToSchema)]
 struct AuditPage {
     entries: Vec<AuditEntry>,
     next_cursor: Option<String>,
 }
 
+/// The policy audit log
+///
+/// Who uploaded, deployed, promoted, stopped or rolled back what, with
+/// configuration diffs; newest first.
+#[utoipa::path(
+    get,
+    path = "/policy/audit",
+    tag = "policies",
+    params(
+        RegionQuery,
+    ),
+    responses(
+        (status = 200, description = "One page of the audit log.", body = AuditPage),
+        Forbidden, Invalid,
+    ),
+)]
 async fn audit(
     State(state): State<AppState>,
     caller: Caller,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::store::StoreError;
 
 /// One problem with one field of a request, e.g. `/lines/2/quantity`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldProblem {
     pub path: String,
     pub message: String,

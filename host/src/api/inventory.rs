@@ -7,13 +7,16 @@
 
 use std::collections::BTreeSet;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::json::Params;
+use super::openapi::{Forbidden, Invalid, JsonBody};
 use super::page;
 use super::{ApiError, ApiResult, AppState, Body, Caller, FieldProblem, Role};
 use crate::service::alerts::{AlertSettings, days_of_cover};
@@ -24,13 +27,13 @@ use crate::store::inventory::{
 };
 use crate::store::now_ms;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/inventory", get(list))
-        .route("/inventory/movements", get(movements))
-        .route("/inventory/receipts", post(receipt))
-        .route("/inventory/adjustments", post(adjustment))
-        .route("/inventory/counts", post(count))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(movements))
+        .routes(routes!(receipt))
+        .routes(routes!(adjustment))
+        .routes(routes!(count))
 }
 
 /// Most lines one receipt or count may carry.
@@ -62,7 +65,7 @@ pub(super) fn region_scope(
 }
 
 /// A stock row with its derived figures.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct InventoryRow {
     #[serde(flatten)]
     pub stock: StockRow,
@@ -85,7 +88,8 @@ pub fn inventory_row(settings: &AlertSettings, stock: StockRow) -> InventoryRow 
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     region: Option<String>,
@@ -129,6 +133,23 @@ fn known_sku(state: &AppState, sku: &str, path: &str) -> ApiResult<()> {
     }
 }
 
+/// Stock
+///
+/// Per warehouse and SKU: on hand, reserved, available, target, days of
+/// cover and alert flags. HQ everything, a region admin their region's
+/// warehouses; dealers see stock only through their orders.
+#[utoipa::path(
+    get,
+    path = "/inventory",
+    tag = "inventory",
+    params(
+        ListQuery,
+    ),
+    responses(
+        (status = 200, description = "The stock rows.", body = Vec<InventoryRow>),
+        Forbidden, Invalid,
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -156,24 +177,43 @@ async fn list(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct MovementQuery {
     region: Option<String>,
     warehouse_id: Option<String>,
     sku: Option<String>,
     transfer_id: Option<String>,
+    /// Movements per page, 1–1000 (default 100).
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+/// One page of movements, newest first.
+#[derive(Serialize, ToSchema)]
 struct MovementPage {
     movements: Vec<MovementRow>,
     /// Pass as `cursor` for the next (older) page; absent on the last.
     next_cursor: Option<String>,
 }
 
+/// Stock movements
+///
+/// The append-only movements that explain every figure, newest first.
+#[utoipa::path(
+    get,
+    path = "/inventory/movements",
+    tag = "inventory",
+    params(
+        MovementQuery,
+    ),
+    responses(
+        (status = 200, description = "One page of movements.", body = MovementPage),
+        Forbidden, Invalid,
+    ),
+)]
 async fn movements(
     State(state): State<AppState>,
     caller: Caller,
@@ -202,7 +242,7 @@ async fn movements(
 }
 
 /// What a write answers: the touched stock rows as they now stand.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Changed {
     warehouse_id: String,
     stock: Vec<InventoryRow>,
@@ -276,7 +316,7 @@ fn check_lines<'a>(
     seen
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Receipt {
     warehouse_id: String,
@@ -285,14 +325,26 @@ struct Receipt {
     reference: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReceiptLine {
     sku: String,
     quantity: i64,
 }
 
-/// Production receipts: goods arriving from the factory.
+/// Record a production receipt
+///
+/// Goods arriving from the factory.
+#[utoipa::path(
+    post,
+    path = "/inventory/receipts",
+    tag = "inventory",
+    request_body = Receipt,
+    responses(
+        (status = 201, description = "The touched stock rows.", body = Changed),
+        JsonBody, Forbidden,
+    ),
+)]
 async fn receipt(
     State(state): State<AppState>,
     caller: Caller,
@@ -354,7 +406,7 @@ async fn receipt(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Adjustment {
     warehouse_id: String,
@@ -364,7 +416,19 @@ struct Adjustment {
     reason: String,
 }
 
-/// An adjustment of on hand with a reason (breakage, found goods, …).
+/// Adjust stock
+///
+/// On hand up or down, with a reason (breakage, found goods, …).
+#[utoipa::path(
+    post,
+    path = "/inventory/adjustments",
+    tag = "inventory",
+    request_body = Adjustment,
+    responses(
+        (status = 201, description = "The touched stock row.", body = Changed),
+        JsonBody, Forbidden,
+    ),
+)]
 async fn adjustment(
     State(state): State<AppState>,
     caller: Caller,
@@ -433,22 +497,34 @@ async fn adjustment(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Count {
     warehouse_id: String,
     lines: Vec<CountLine>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CountLine {
     sku: String,
     counted: i64,
 }
 
-/// A stock count: on hand becomes the counted figure, the difference a
-/// `count` movement (a zero one when the count matched, as a record).
+/// Record a stock count
+///
+/// On hand becomes the counted figure, the difference a `count` movement
+/// (a zero one when the count matched, as a record).
+#[utoipa::path(
+    post,
+    path = "/inventory/counts",
+    tag = "inventory",
+    request_body = Count,
+    responses(
+        (status = 201, description = "The touched stock rows.", body = Changed),
+        JsonBody, Forbidden,
+    ),
+)]
 async fn count(
     State(state): State<AppState>,
     caller: Caller,

@@ -27,7 +27,7 @@ where
     }
 }
 
-/// An optional JSON body: an empty body is `None`.
+/// An optional JSON body: an empty body, or JSON `null`, is `None`.
 pub struct OptionalBody<T>(pub Option<T>);
 
 impl<S, T> FromRequest<S> for OptionalBody<T>
@@ -39,7 +39,7 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = read(req, state).await?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
+        if bytes.iter().all(u8::is_ascii_whitespace) || bytes.trim_ascii() == b"null" {
             return Ok(OptionalBody(None));
         }
         parse(&bytes).map(|value| OptionalBody(Some(value)))

@@ -6,11 +6,15 @@ pub mod alerts;
 pub mod auth;
 pub mod catalogue;
 pub mod claims;
+pub mod console;
 pub mod dashboard;
 pub mod deployments;
 pub mod error;
+pub mod health;
 pub mod inventory;
 pub mod json;
+pub mod metrics;
+pub mod openapi;
 pub mod orders;
 pub mod page;
 pub mod payments;
@@ -23,13 +27,14 @@ pub mod transfers;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use axum::{Json, Router};
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::BrandConfig;
+use crate::metrics::Metrics;
 use crate::policy::LivePolicies;
 use crate::service::alerts::AlertSettings;
 use crate::service::deployments::Deployments;
@@ -49,6 +54,7 @@ pub struct Services {
     pub writer: OrderWriter,
     pub tokens: auth::TokenCache,
     pub alerts: AlertSettings,
+    pub metrics: Arc<Metrics>,
 }
 
 #[derive(Clone)]
@@ -63,7 +69,28 @@ impl Deref for AppState {
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
-    let v1 = Router::new()
+    let (documented, doc) = documented();
+    Router::new()
+        .merge(documented)
+        .merge(openapi::router(doc))
+        .merge(console::router())
+        .route("/metrics", get(metrics::serve))
+        .fallback(|| async { ApiError::not_found("route", "(no such endpoint)") })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(json::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Every route that is in the OpenAPI document, and the document: `/v1`
+/// (each resource's router) and the health checks. A route registered with
+/// `routes!` cannot lack its `#[utoipa::path]`.
+pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let v1 = OpenApiRouter::new()
         .merge(orders::router())
         .merge(inventory::router())
         .merge(catalogue::router())
@@ -77,28 +104,9 @@ pub fn router(state: AppState) -> Router {
         .merge(deployments::router())
         .merge(replays::router())
         .merge(tokens::router());
-    Router::new()
+    let (router, doc) = OpenApiRouter::with_openapi(openapi::base())
         .nest("/v1", v1)
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .fallback(|| async { ApiError::not_found("route", "(no such endpoint)") })
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(DefaultBodyLimit::max(json::MAX_BODY_BYTES))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
-}
-
-/// Ready once migrations ran (they run before the server binds) and the
-/// database answers.
-async fn ready(
-    State(state): State<AppState>,
-) -> Result<Json<serde_json::Value>, (StatusCode, String)> {
-    sqlx::query("SELECT 1")
-        .execute(&state.store.pool)
-        .await
-        .map_err(|err| (StatusCode::SERVICE_UNAVAILABLE, format!("database: {err}")))?;
-    Ok(Json(serde_json::json!({
-        "status": "ready",
-        "regions": state.policies.current().regions.len(),
-    })))
+        .merge(health::router())
+        .split_for_parts();
+    (router, openapi::finish(doc))
 }

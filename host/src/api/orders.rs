@@ -1,14 +1,17 @@
 //! `/v1/orders`: place (idempotent), list with cursor pagination, read with
 //! timeline and decision trace, and move through the lifecycle.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::json::{OptionalBody, Params, created, idempotency_key};
+use super::openapi::{Conflict, Forbidden, Invalid, JsonBody, NotFound, Unavailable};
 use super::page;
 use super::{ApiError, ApiResult, AppState, Body, Caller, Role};
 use crate::domain::{OrderAction, OrderStatus};
@@ -16,21 +19,47 @@ use crate::service::lifecycle::{self, Note, ShipRequest, TrackingEvent};
 use crate::service::placement::{self, PlaceOrder, Placed};
 use crate::store::orders::{self, OrderFilter, OrderHeader};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/orders", post(place).get(list))
-        .route("/orders/{id}", get(show))
-        .route("/orders/{id}/decision", get(decision))
-        .route("/orders/{id}/approve", post(approve))
-        .route("/orders/{id}/reject", post(reject))
-        .route("/orders/{id}/allocate", post(allocate))
-        .route("/orders/{id}/cancel", post(cancel))
-        .route("/orders/{id}/receipt", post(confirm_receipt))
-        .route("/orders/{id}/complete", post(complete))
-        .route("/orders/{id}/shipments", post(ship))
-        .route("/orders/{id}/shipments/{shipment}/events", post(track))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(place, list))
+        .routes(routes!(show))
+        .routes(routes!(decision))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
+        .routes(routes!(allocate))
+        .routes(routes!(cancel))
+        .routes(routes!(confirm_receipt))
+        .routes(routes!(complete))
+        .routes(routes!(ship))
+        .routes(routes!(track))
 }
 
+/// Place an order
+///
+/// Runs the region's plugins once (anti-diversion, pricing, promotions,
+/// sourcing), then stores the order and reserves its stock in one
+/// transaction. An order the policy allows is `approved`; one it holds is
+/// `pending_review` with reasons; one it rejects is a 422 with the reasons
+/// in `context`, and is not stored. A retry with the same
+/// `Idempotency-Key` answers the first order (`idempotent-replayed:
+/// true`); the same key with another body is a 422.
+#[utoipa::path(
+    post,
+    path = "/orders",
+    tag = "orders",
+    params(
+        ("Idempotency-Key" = String, Header, description = "Any unique string (1–200 characters), reused on retry."),
+    ),
+    request_body = PlaceOrder,
+    responses(
+        (status = 201, description = "The order as placed, or as first placed under this key.", body = orders::OrderView,
+            headers(
+                ("location" = String, description = "`/v1/orders/<id>`"),
+                ("idempotent-replayed" = String, description = "`true` when this answers a retry"),
+            )),
+        JsonBody, Forbidden, Unavailable,
+    ),
+)]
 async fn place(
     State(state): State<AppState>,
     caller: Caller,
@@ -50,27 +79,49 @@ async fn place(
     Ok(created(order, Some(location), replayed))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
+    /// Only this dealer's orders (a dealer sees only its own anyway).
     dealer_id: Option<String>,
+    /// Only this region's orders (a region admin sees only their own).
     region: Option<String>,
+    #[param(inline)]
     status: Option<OrderStatus>,
     /// Placed at or after (ms since the epoch).
     from: Option<i64>,
     /// Placed before (ms since the epoch).
     to: Option<i64>,
+    /// Orders per page, 1–500 (default 50).
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+/// One page of orders, newest first.
+#[derive(Serialize, ToSchema)]
+#[schema(as = OrderPage)]
 struct Page {
     orders: Vec<OrderHeader>,
     /// Pass as `cursor` for the next page; absent on the last page.
     next_cursor: Option<String>,
 }
 
+/// List orders
+///
+/// Newest first, scoped to what the caller may see: HQ everything, a
+/// region admin their region, a dealer its own orders.
+#[utoipa::path(
+    get,
+    path = "/orders",
+    tag = "orders",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "One page of orders.", body = Page),
+        Forbidden, Invalid,
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -117,6 +168,20 @@ async fn list(
     }))
 }
 
+/// Read an order
+///
+/// Its lines, reservations, backorders, shipments with tracking, timeline,
+/// and the actions its status allows now.
+#[utoipa::path(
+    get,
+    path = "/orders/{id}",
+    tag = "orders",
+    params(("id" = String, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The order.", body = orders::OrderView),
+        Forbidden, NotFound,
+    ),
+)]
 async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -130,21 +195,45 @@ async fn show(
     Ok(Json(view))
 }
 
-/// The decision that placed the order, with its trace and the exact input
-/// the plugins saw.
+/// The decision as stored, and the exact input the plugins saw.
+#[derive(Serialize, ToSchema)]
+struct DecisionRecord {
+    /// Status, reasons, priced lines, promotions, allocations and the trace
+    /// of every plugin call (plugin identity, outcome, fuel, time).
+    decision: serde_json::Value,
+    /// The order context the pipeline evaluated: order, dealer, catalogue
+    /// and stock as they were.
+    input: serde_json::Value,
+}
+
+/// Read the decision that placed an order
+///
+/// The plugins' trace, and the exact input they saw, as stored when the
+/// order was placed.
+#[utoipa::path(
+    get,
+    path = "/orders/{id}/decision",
+    tag = "orders",
+    params(("id" = String, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The decision and its input.", body = DecisionRecord),
+        Forbidden, NotFound,
+    ),
+)]
 async fn decision(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<DecisionRecord>> {
     let mut conn = state.store.pool.acquire().await?;
     lifecycle::visible_order(&mut conn, &caller, &id).await?;
     let (decision, context) = orders::decision(&mut conn, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("order", id))?;
-    Ok(Json(
-        serde_json::json!({ "decision": decision, "input": context }),
-    ))
+    Ok(Json(DecisionRecord {
+        decision,
+        input: context,
+    }))
 }
 
 async fn step(
@@ -160,6 +249,20 @@ async fn step(
     ))
 }
 
+/// Approve an order held for review
+///
+/// `pending_review` → `approved`; HQ or the region's admin. The body (`{"note": "…"}`) is optional.
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/approve",
+    tag = "orders",
+    params(("id" = String, Path, description = "Order id")),
+    request_body(content = Option<Note>, description = "An optional note for the timeline."),
+    responses(
+        (status = 200, description = "The order after the transition.", body = orders::OrderView),
+        JsonBody, Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn approve(
     State(s): State<AppState>,
     c: Caller,
@@ -168,6 +271,20 @@ async fn approve(
 ) -> ApiResult<Json<orders::OrderView>> {
     step(s, c, id, OrderAction::Approve, note).await
 }
+/// Reject an order held for review
+///
+/// `pending_review` → `rejected`; releases its reservations. The body (`{"note": "…"}`) is optional.
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/reject",
+    tag = "orders",
+    params(("id" = String, Path, description = "Order id")),
+    request_body(content = Option<Note>, description = "An optional note for the timeline."),
+    responses(
+        (status = 200, description = "The order after the transition.", body = orders::OrderView),
+        JsonBody, Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn reject(
     State(s): State<AppState>,
     c: Caller,
@@ -176,6 +293,20 @@ async fn reject(
 ) -> ApiResult<Json<orders::OrderView>> {
     step(s, c, id, OrderAction::Reject, note).await
 }
+/// Allocate an approved order
+///
+/// `approved` → `allocated`: its reserved stock is committed to it. The body (`{"note": "…"}`) is optional.
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/allocate",
+    tag = "orders",
+    params(("id" = String, Path, description = "Order id")),
+    request_body(content = Option<Note>, description = "An optional note for the timeline."),
+    responses(
+        (status = 200, description = "The order after the transition.", body = orders::OrderView),
+        JsonBody, Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn allocate(
     State(s): State<AppState>,
     c: Caller,
@@ -184,6 +315,20 @@ async fn allocate(
 ) -> ApiResult<Json<orders::OrderView>> {
     step(s, c, id, OrderAction::Allocate, note).await
 }
+/// Cancel an order
+///
+/// Before shipping; releases its reservations. The body (`{"note": "…"}`) is optional.
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/cancel",
+    tag = "orders",
+    params(("id" = String, Path, description = "Order id")),
+    request_body(content = Option<Note>, description = "An optional note for the timeline."),
+    responses(
+        (status = 200, description = "The order after the transition.", body = orders::OrderView),
+        JsonBody, Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn cancel(
     State(s): State<AppState>,
     c: Caller,
@@ -192,6 +337,20 @@ async fn cancel(
 ) -> ApiResult<Json<orders::OrderView>> {
     step(s, c, id, OrderAction::Cancel, note).await
 }
+/// Confirm receipt of a delivered order
+///
+/// `in_transit` → `delivered`; the dealer (or its center). The body (`{"note": "…"}`) is optional.
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/receipt",
+    tag = "orders",
+    params(("id" = String, Path, description = "Order id")),
+    request_body(content = Option<Note>, description = "An optional note for the timeline."),
+    responses(
+        (status = 200, description = "The order after the transition.", body = orders::OrderView),
+        JsonBody, Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn confirm_receipt(
     State(s): State<AppState>,
     c: Caller,
@@ -200,6 +359,20 @@ async fn confirm_receipt(
 ) -> ApiResult<Json<orders::OrderView>> {
     step(s, c, id, OrderAction::ConfirmReceipt, note).await
 }
+/// Complete a delivered order
+///
+/// `delivered` → `completed`. The body (`{"note": "…"}`) is optional.
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/complete",
+    tag = "orders",
+    params(("id" = String, Path, description = "Order id")),
+    request_body(content = Option<Note>, description = "An optional note for the timeline."),
+    responses(
+        (status = 200, description = "The order after the transition.", body = orders::OrderView),
+        JsonBody, Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn complete(
     State(s): State<AppState>,
     c: Caller,
@@ -209,6 +382,21 @@ async fn complete(
     step(s, c, id, OrderAction::Complete, note).await
 }
 
+/// Ship from one warehouse
+///
+/// One shipment per source warehouse (partial shipments allowed): by
+/// default everything still reserved there.
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/shipments",
+    tag = "orders",
+    params(("id" = String, Path, description = "Order id")),
+    request_body = ShipRequest,
+    responses(
+        (status = 201, description = "The order with its new shipment.", body = orders::OrderView),
+        JsonBody, Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn ship(
     State(state): State<AppState>,
     caller: Caller,
@@ -221,6 +409,23 @@ async fn ship(
     ))
 }
 
+/// Record a carrier tracking event
+///
+/// The first one moves a shipped order `in_transit`.
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/shipments/{shipment}/events",
+    tag = "orders",
+    params(
+        ("id" = String, Path, description = "Order id"),
+        ("shipment" = String, Path, description = "Shipment id"),
+    ),
+    request_body = TrackingEvent,
+    responses(
+        (status = 201, description = "The order with the event in its shipment's tracking.", body = orders::OrderView),
+        JsonBody, Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn track(
     State(state): State<AppState>,
     caller: Caller,

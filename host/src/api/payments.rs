@@ -3,27 +3,27 @@
 //! order's payments, a dealer's ledger and its credit position. Writes take
 //! an optional `Idempotency-Key` header: a retry returns the first payment.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::json::{Params, created, idempotency_key};
+use super::openapi::{Conflict, Forbidden, Invalid, JsonBody, NotFound};
 use super::page;
 use super::{ApiResult, AppState, Body, Caller};
 use crate::service::payments::{self, OrderPayments, PaymentRequest, Recorded};
 use crate::store::payments::{CreditView, PaymentView};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/orders/{id}/payments", post(pay_order).get(order_payments))
-        .route(
-            "/dealers/{id}/payments",
-            post(pay_dealer).get(dealer_payments),
-        )
-        .route("/dealers/{id}/credit", get(credit))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(pay_order, order_payments))
+        .routes(routes!(pay_dealer, dealer_payments))
+        .routes(routes!(credit))
 }
 
 fn answer(recorded: Recorded) -> Response {
@@ -33,6 +33,25 @@ fn answer(recorded: Recorded) -> Response {
     }
 }
 
+/// Pay an order
+///
+/// Online, bank transfer, or charged to the dealer's credit (within its
+/// credit limit); at most what is still due. Amounts in fen.
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/payments",
+    tag = "payments",
+    params(
+        ("id" = String, Path, description = "Order id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Optional; a retry with the same key answers the first payment."),
+    ),
+    request_body = PaymentRequest,
+    responses(
+        (status = 201, description = "The payment as recorded (or as first recorded under this key).", body = PaymentView,
+            headers(("idempotent-replayed" = String, description = "`true` when this answers a retry"))),
+        JsonBody, Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn pay_order(
     State(state): State<AppState>,
     caller: Caller,
@@ -46,6 +65,24 @@ async fn pay_order(
     ))
 }
 
+/// Pay down a dealer's credit balance
+///
+/// Online or bank transfer; lowers its outstanding balance. Amounts in fen.
+#[utoipa::path(
+    post,
+    path = "/dealers/{id}/payments",
+    tag = "payments",
+    params(
+        ("id" = String, Path, description = "Dealer id, e.g. `D-GD-0001`"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Optional; a retry with the same key answers the first payment."),
+    ),
+    request_body = PaymentRequest,
+    responses(
+        (status = 201, description = "The payment as recorded (or as first recorded under this key).", body = PaymentView,
+            headers(("idempotent-replayed" = String, description = "`true` when this answers a retry"))),
+        JsonBody, Forbidden, NotFound,
+    ),
+)]
 async fn pay_dealer(
     State(state): State<AppState>,
     caller: Caller,
@@ -59,6 +96,21 @@ async fn pay_dealer(
     ))
 }
 
+/// An order's payments
+///
+/// With its total, what is paid and what is due (fen).
+#[utoipa::path(
+    get,
+    path = "/orders/{id}/payments",
+    tag = "payments",
+    params(
+        ("id" = String, Path, description = "Order id"),
+    ),
+    responses(
+        (status = 200, description = "The order's payments.", body = OrderPayments),
+        Forbidden, NotFound,
+    ),
+)]
 async fn order_payments(
     State(state): State<AppState>,
     caller: Caller,
@@ -67,6 +119,21 @@ async fn order_payments(
     Ok(Json(payments::order_payments(&state, &caller, &id).await?))
 }
 
+/// A dealer's credit position
+///
+/// Limit, outstanding balance and available credit (fen).
+#[utoipa::path(
+    get,
+    path = "/dealers/{id}/credit",
+    tag = "payments",
+    params(
+        ("id" = String, Path, description = "Dealer id, e.g. `D-GD-0001`"),
+    ),
+    responses(
+        (status = 200, description = "The credit position.", body = CreditView),
+        Forbidden, NotFound,
+    ),
+)]
 async fn credit(
     State(state): State<AppState>,
     caller: Caller,
@@ -75,14 +142,18 @@ async fn credit(
     Ok(Json(payments::credit(&state, &caller, &id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct LedgerQuery {
+    /// Payments per page, 1–500 (default 100).
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+/// A dealer's credit position and one page of its payments.
+#[derive(Serialize, ToSchema)]
 struct Ledger {
     credit: CreditView,
     /// Newest first.
@@ -91,6 +162,22 @@ struct Ledger {
     next_cursor: Option<String>,
 }
 
+/// A dealer's ledger
+///
+/// Its credit position and its payments, newest first.
+#[utoipa::path(
+    get,
+    path = "/dealers/{id}/payments",
+    tag = "payments",
+    params(
+        ("id" = String, Path, description = "Dealer id, e.g. `D-GD-0001`"),
+        LedgerQuery,
+    ),
+    responses(
+        (status = 200, description = "One page of the ledger.", body = Ledger),
+        Forbidden, NotFound, Invalid,
+    ),
+)]
 async fn dealer_payments(
     State(state): State<AppState>,
     caller: Caller,

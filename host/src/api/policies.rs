@@ -3,21 +3,26 @@
 //! included — so "which policy decided this, and is it healthy?" has an
 //! answer without reading TOML.
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::openapi::{Forbidden, NotFound};
 use super::{ApiError, ApiResult, AppState, Caller};
 use crate::policy::{PluginHealth, PluginIdentity, Slot};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/regions/{id}/plugins", get(region_plugins))
-        .route("/plugins/health", get(health))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(region_plugins))
+        .routes(routes!(health))
 }
 
-#[derive(Serialize)]
+/// One slot of a region's plugin set.
+#[derive(Serialize, ToSchema)]
+#[schema(as = PluginSlot)]
 struct SlotView {
     slot: String,
     plugin: PluginIdentity,
@@ -27,6 +32,22 @@ struct SlotView {
     health: Option<PluginHealth>,
 }
 
+/// A region's plugin set
+///
+/// Slot by slot: plugin, version, content hash, configuration and health.
+/// HQ or the region's admin.
+#[utoipa::path(
+    get,
+    path = "/regions/{id}/plugins",
+    tag = "policies",
+    params(
+        ("id" = String, Path, description = "Region id, e.g. `gd`"),
+    ),
+    responses(
+        (status = 200, description = "The slots, in pipeline order.", body = Vec<SlotView>),
+        Forbidden, NotFound,
+    ),
+)]
 async fn region_plugins(
     State(state): State<AppState>,
     caller: Caller,
@@ -54,6 +75,18 @@ async fn region_plugins(
     Ok(Json(slots))
 }
 
+/// Every plugin version's health
+///
+/// Calls, faults and quarantine. HQ only.
+#[utoipa::path(
+    get,
+    path = "/plugins/health",
+    tag = "policies",
+    responses(
+        (status = 200, description = "Health per plugin version.", body = Vec<PluginHealth>),
+        Forbidden,
+    ),
+)]
 async fn health(
     State(state): State<AppState>,
     caller: Caller,

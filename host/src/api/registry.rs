@@ -2,14 +2,17 @@
 //! read manifests. The bytes go in as the raw body (`application/wasm`),
 //! the signature in the `Chanhost-Signature` header.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::json::Params;
+use super::openapi::{BadRequest, Forbidden, Invalid, NotFound, TooLarge};
 use super::page;
 use super::{ApiError, ApiResult, AppState, Caller};
 use crate::service::deployments;
@@ -19,17 +22,52 @@ use crate::store::registry::{self, Manifest};
 /// (`[limits] max_component_bytes`) is checked when it loads.
 const MAX_UPLOAD_BYTES: usize = 32 << 20;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/plugins",
-            post(upload)
-                .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
-                .get(list),
-        )
-        .route("/plugins/{hash}", get(show))
+pub fn router() -> OpenApiRouter<AppState> {
+    // Components are larger than JSON bodies: the upload alone reads more.
+    let (schemas, paths, upload) = routes!(upload);
+    OpenApiRouter::new()
+        .routes((
+            schemas,
+            paths,
+            upload.layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+        ))
+        .routes(routes!(list))
+        .routes(routes!(show))
 }
 
+/// A WebAssembly component's bytes, as a request body's schema.
+struct WasmComponent;
+
+impl utoipa::PartialSchema for WasmComponent {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .content_media_type("application/wasm")
+            .into()
+    }
+}
+
+impl ToSchema for WasmComponent {}
+
+/// Publish a plugin component
+///
+/// The signed WebAssembly component as the raw body, its signature in the
+/// `Chanhost-Signature` header. HQ only. Uploading bytes the registry
+/// already holds answers their manifest with 200.
+#[utoipa::path(
+    post,
+    path = "/plugins",
+    tag = "registry",
+    params(
+        ("Chanhost-Signature" = Option<String>, Header, description = "The ed25519 signature `chanhost plugin sign` wrote, as visible ASCII; required unless HQ trusts unsigned uploads."),
+    ),
+    request_body(content = WasmComponent, content_type = "application/wasm", description = "The component bytes (at most 32 MiB)."),
+    responses(
+        (status = 201, description = "Stored; its manifest.", body = Manifest),
+        (status = 200, description = "Already stored; its manifest.", body = Manifest),
+        BadRequest, Forbidden, TooLarge, Invalid,
+    ),
+)]
 async fn upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -72,19 +110,39 @@ async fn upload(
     Ok((status, Json(manifest)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
+    /// Manifests per page, 1–500 (default 100).
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+/// One page of the registry, newest first.
+#[derive(Serialize, ToSchema)]
+#[schema(as = PluginPage)]
 struct Page {
     plugins: Vec<Manifest>,
     next_cursor: Option<String>,
 }
 
+/// List the registry
+///
+/// Newest first.
+#[utoipa::path(
+    get,
+    path = "/plugins",
+    tag = "registry",
+    params(
+        ListQuery,
+    ),
+    responses(
+        (status = 200, description = "One page of manifests.", body = Page),
+        Invalid,
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     _caller: Caller,
@@ -103,6 +161,19 @@ async fn list(
     }))
 }
 
+/// One component's manifest
+#[utoipa::path(
+    get,
+    path = "/plugins/{hash}",
+    tag = "registry",
+    params(
+        ("hash" = String, Path, description = "Content hash, hex, with or without `sha256:`"),
+    ),
+    responses(
+        (status = 200, description = "The manifest.", body = Manifest),
+        NotFound,
+    ),
+)]
 async fn show(
     State(state): State<AppState>,
     _caller: Caller,

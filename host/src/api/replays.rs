@@ -4,11 +4,14 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::openapi::{Forbidden, JsonBody};
 use super::{ApiError, ApiResult, AppState, Body, Caller, FieldProblem};
 use crate::domain::TimestampMs;
 use crate::policy::PolicySet;
@@ -24,11 +27,12 @@ pub const MAX_ORDERS: u64 = 100_000;
 /// Orders read from the database and handed to the replay at a time.
 const PAGE: u32 = 1_000;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/replays", post(replay))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(replay))
 }
 
-#[derive(Debug, Deserialize)]
+/// The body of `POST /v1/replays`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReplayRequest {
     region: String,
@@ -40,7 +44,8 @@ struct ReplayRequest {
     candidate: CandidateRequest,
 }
 
-#[derive(Debug, Deserialize)]
+/// An instant: ms since the epoch, or RFC 3339 text.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 enum Bound {
     Ms(i64),
@@ -57,7 +62,7 @@ impl Bound {
 }
 
 /// Exactly one of the two.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CandidateRequest {
     /// As in `POST /v1/deployments`, applied to the live policy; `"*"`
@@ -67,6 +72,21 @@ struct CandidateRequest {
     deployment_id: Option<String>,
 }
 
+/// Replay a region's orders with a candidate policy
+///
+/// The live policy with some changes, or with one deployment in its slot,
+/// re-runs the region's stored orders (at most 100,000 per request) and
+/// reports what would change. HQ or the region's admin.
+#[utoipa::path(
+    post,
+    path = "/replays",
+    tag = "policies",
+    request_body = ReplayRequest,
+    responses(
+        (status = 200, description = "The replay report.", body = ReplayReport),
+        JsonBody, Forbidden,
+    ),
+)]
 async fn replay(
     State(state): State<AppState>,
     caller: Caller,

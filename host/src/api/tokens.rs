@@ -1,37 +1,58 @@
 //! `/v1/tokens`: HQ issues API tokens. The plain token is shown once, in
 //! the response; the store keeps only its hash.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::hash_token;
+use super::openapi::{Forbidden, JsonBody};
 use super::{ApiError, ApiResult, AppState, Body, Caller, Role};
 use crate::store::{dealers, tokens};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/tokens", post(issue))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(issue))
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /v1/tokens`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct IssueToken {
+    /// Who holds it; recorded as the actor of what it does.
     name: String,
+    /// `hq_admin`, `region_admin` (with `region`) or `dealer` (with `dealer_id`).
     role: String,
     region: Option<String>,
     dealer_id: Option<String>,
 }
 
-#[derive(Serialize)]
+/// A new token: shown once, stored only as its hash.
+#[derive(Serialize, ToSchema)]
 struct Issued {
+    /// The bearer token, `chk_…`.
     token: String,
     name: String,
     #[serde(flatten)]
     role: Role,
 }
 
+/// Issue an API token
+///
+/// HQ only. The plain token is in this answer and nowhere else.
+#[utoipa::path(
+    post,
+    path = "/tokens",
+    tag = "tokens",
+    request_body = IssueToken,
+    responses(
+        (status = 201, description = "The token.", body = Issued),
+        JsonBody, Forbidden,
+    ),
+)]
 async fn issue(
     State(state): State<AppState>,
     caller: Caller,

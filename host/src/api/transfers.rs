@@ -2,15 +2,18 @@
 //! transfers, and move one through approve → ship → receive (or cancel).
 //! HQ sees all; a region admin the transfers into or out of their region.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::inventory::region_scope;
 use super::json::OptionalBody;
 use super::json::Params;
+use super::openapi::{Conflict, Forbidden, Invalid, JsonBody, NotFound};
 use super::page;
 use super::{ApiResult, AppState, Body, Caller};
 use crate::service::lifecycle::Note;
@@ -19,16 +22,31 @@ use crate::store::transfers::{
     self as store, TransferAction, TransferFilter, TransferStatus, TransferView,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/transfers", post(plan).get(list))
-        .route("/transfers/{id}", get(show))
-        .route("/transfers/{id}/approve", post(approve))
-        .route("/transfers/{id}/ship", post(ship))
-        .route("/transfers/{id}/receive", post(receive))
-        .route("/transfers/{id}/cancel", post(cancel))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(plan, list))
+        .routes(routes!(show))
+        .routes(routes!(approve))
+        .routes(routes!(ship))
+        .routes(routes!(receive))
+        .routes(routes!(cancel))
 }
 
+/// Plan a transfer
+///
+/// Between two warehouses, for HQ to approve. HQ, or the admin of the
+/// region managing the source warehouse.
+#[utoipa::path(
+    post,
+    path = "/transfers",
+    tag = "transfers",
+    request_body = PlanTransfer,
+    responses(
+        (status = 201, description = "The transfer, planned.", body = TransferView,
+            headers(("location" = String, description = "`/v1/transfers/<id>`"))),
+        JsonBody, Forbidden,
+    ),
+)]
 async fn plan(
     State(state): State<AppState>,
     caller: Caller,
@@ -42,22 +60,43 @@ async fn plan(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
+    #[param(inline)]
     status: Option<TransferStatus>,
     region: Option<String>,
+    /// Transfers per page, 1–500 (default 50).
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+/// One page of transfers, newest first.
+#[derive(Serialize, ToSchema)]
+#[schema(as = TransferPage)]
 struct Page {
     transfers: Vec<TransferView>,
     /// Pass as `cursor` for the next (older) page; absent on the last.
     next_cursor: Option<String>,
 }
 
+/// List transfers
+///
+/// Newest first; a region admin sees those into or out of their region.
+#[utoipa::path(
+    get,
+    path = "/transfers",
+    tag = "transfers",
+    params(
+        ListQuery,
+    ),
+    responses(
+        (status = 200, description = "One page of transfers.", body = Page),
+        Forbidden, Invalid,
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -80,6 +119,21 @@ async fn list(
     }))
 }
 
+/// Read a transfer
+///
+/// With its history.
+#[utoipa::path(
+    get,
+    path = "/transfers/{id}",
+    tag = "transfers",
+    params(
+        ("id" = String, Path, description = "Transfer id"),
+    ),
+    responses(
+        (status = 200, description = "The transfer.", body = TransferView),
+        Forbidden, NotFound,
+    ),
+)]
 async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -101,6 +155,22 @@ async fn step(
     ))
 }
 
+/// Approve a transfer
+///
+/// HQ only; reserves the quantities at the source. The body (`{"note": "…"}`) is optional.
+#[utoipa::path(
+    post,
+    path = "/transfers/{id}/approve",
+    tag = "transfers",
+    params(
+        ("id" = String, Path, description = "Transfer id"),
+    ),
+    request_body(content = Option<Note>, description = "An optional note for the history."),
+    responses(
+        (status = 200, description = "The transfer after the transition.", body = TransferView),
+        JsonBody, Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn approve(
     State(s): State<AppState>,
     c: Caller,
@@ -109,6 +179,22 @@ async fn approve(
 ) -> ApiResult<Json<TransferView>> {
     step(s, c, id, TransferAction::Approve, note).await
 }
+/// Ship a transfer
+///
+/// The goods leave the source, as movements. The body (`{"note": "…"}`) is optional.
+#[utoipa::path(
+    post,
+    path = "/transfers/{id}/ship",
+    tag = "transfers",
+    params(
+        ("id" = String, Path, description = "Transfer id"),
+    ),
+    request_body(content = Option<Note>, description = "An optional note for the history."),
+    responses(
+        (status = 200, description = "The transfer after the transition.", body = TransferView),
+        JsonBody, Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn ship(
     State(s): State<AppState>,
     c: Caller,
@@ -117,6 +203,22 @@ async fn ship(
 ) -> ApiResult<Json<TransferView>> {
     step(s, c, id, TransferAction::Ship, note).await
 }
+/// Receive a transfer
+///
+/// The goods arrive at the destination, as movements. The body (`{"note": "…"}`) is optional.
+#[utoipa::path(
+    post,
+    path = "/transfers/{id}/receive",
+    tag = "transfers",
+    params(
+        ("id" = String, Path, description = "Transfer id"),
+    ),
+    request_body(content = Option<Note>, description = "An optional note for the history."),
+    responses(
+        (status = 200, description = "The transfer after the transition.", body = TransferView),
+        JsonBody, Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn receive(
     State(s): State<AppState>,
     c: Caller,
@@ -125,6 +227,22 @@ async fn receive(
 ) -> ApiResult<Json<TransferView>> {
     step(s, c, id, TransferAction::Receive, note).await
 }
+/// Cancel a transfer
+///
+/// Before it ships; releases what approval reserved. The body (`{"note": "…"}`) is optional.
+#[utoipa::path(
+    post,
+    path = "/transfers/{id}/cancel",
+    tag = "transfers",
+    params(
+        ("id" = String, Path, description = "Transfer id"),
+    ),
+    request_body(content = Option<Note>, description = "An optional note for the history."),
+    responses(
+        (status = 200, description = "The transfer after the transition.", body = TransferView),
+        JsonBody, Forbidden, NotFound, Conflict,
+    ),
+)]
 async fn cancel(
     State(s): State<AppState>,
     c: Caller,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Fen;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Product {
     pub sku: String,
@@ -16,6 +16,7 @@ pub struct Product {
     /// Bottles per case.
     pub pack_size: u32,
     /// HQ base price per case.
+    #[schema(value_type = i64)]
     pub base_price: Fen,
     #[serde(default)]
     pub new_product: bool,
@@ -29,16 +30,19 @@ pub struct Product {
 }
 
 /// A production lot of a SKU flagged as near its best-before date.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NearExpiryLot {
     /// HQ's lot code, e.g. "L20250311".
     pub lot: String,
     /// Milliseconds since the Unix epoch, UTC.
+    #[schema(value_type = i64)]
     pub best_before: super::TimestampMs,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum WarehouseLevel {
     Hq,

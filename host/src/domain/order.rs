@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Fen, TimestampMs};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DealerTier {
     Strategic,
@@ -15,7 +15,7 @@ pub enum DealerTier {
 }
 
 /// Who places the order; drives supply priority.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CustomerClass {
     Dealer,
@@ -24,7 +24,7 @@ pub enum CustomerClass {
     Restaurant,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderType {
     #[default]
@@ -33,7 +33,7 @@ pub enum OrderType {
     Reservation,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     #[default]
@@ -41,7 +41,7 @@ pub enum Urgency {
     Expedited,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dealer {
     pub id: String,
@@ -50,7 +50,11 @@ pub struct Dealer {
     pub class: CustomerClass,
     /// Territory codes the dealer may ship to.
     pub territory: Vec<String>,
+    /// Money in fen (1/100 yuan), an integer.
+    #[schema(value_type = i64)]
     pub credit_limit: Fen,
+    /// Money in fen (1/100 yuan), an integer.
+    #[schema(value_type = i64)]
     pub outstanding_balance: Fen,
     /// Usual order size in cases.
     pub usual_order_cases: u32,

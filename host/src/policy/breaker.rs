@@ -33,7 +33,7 @@ impl Default for BreakerSettings {
 }
 
 /// What operators see of one plugin version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PluginHealth {
     pub plugin: PluginIdentity,
     pub calls: u64,

@@ -8,7 +8,7 @@ use super::sandbox::LogLine;
 use super::types::{Adjustment, PricedLine, Reason, SourcingPlan, Verdict};
 use crate::domain::Fen;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionStatus {
     /// Every check passed: the order can be reserved.

@@ -12,7 +12,7 @@ use super::decision::{DecidedLine, Decision, DecisionStatus, StepOutput, Trace, 
 use crate::domain::Fen;
 
 /// A value in the active decision and in the candidate's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Change<T> {
     pub from: T,
     pub to: T,
@@ -30,7 +30,7 @@ impl<T: PartialEq> Change<T> {
 
 /// One order's differences between the active policy (`from`) and a
 /// candidate (`to`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DecisionDiff {
     pub order_id: String,
     /// Present only when the status differs.
@@ -46,16 +46,19 @@ pub struct DecisionDiff {
 }
 
 /// A line's price in one decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LinePrice {
+    /// Money in fen (1/100 yuan), an integer.
+    #[schema(value_type = i64)]
     pub unit_price: Fen,
     /// Line discounts from promotions.
+    #[schema(value_type = i64)]
     pub discount: Fen,
 }
 
 /// A line priced differently; `None` where one decision has no price for
 /// it (e.g. the order was rejected before pricing).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PriceChange {
     pub line_no: u32,
     pub sku: String,
@@ -65,7 +68,7 @@ pub struct PriceChange {
 
 /// Promotion ids that produced adjustments or free goods in the candidate
 /// but not the active decision (`added`), and the reverse (`removed`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PromotionChange {
     pub added: Vec<String>,
     pub removed: Vec<String>,
@@ -79,7 +82,7 @@ impl PromotionChange {
 
 /// Where one SKU's quantity is reserved, warehouse → quantity, and how
 /// much of it is backordered, in both decisions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RoutingChange {
     pub sku: String,
     pub from: BTreeMap<String, u32>,
@@ -223,7 +226,7 @@ fn routing_changes(active: &Decision, candidate: &Decision) -> Vec<RoutingChange
 }
 
 /// What a shadow run or a replay found over many orders.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DiffSummary {
     pub orders_compared: u64,
     pub orders_differing: u64,

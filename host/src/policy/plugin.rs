@@ -79,7 +79,7 @@ pub enum LoadError {
 }
 
 /// Who a plugin is: what a trace records for each call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PluginIdentity {
     pub name: String,
     pub version: String,

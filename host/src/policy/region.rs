@@ -132,7 +132,7 @@ pub struct Canary {
 }
 
 /// Which dealers a canary applies to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged, deny_unknown_fields)]
 pub enum Audience {
     /// A share of the region's dealers, in basis points (1000 = 10%),

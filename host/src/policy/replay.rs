@@ -29,11 +29,14 @@ pub struct StoredOrder {
 }
 
 /// What a replay found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReplayReport {
     pub region: String,
     /// Orders placed at or after `from` and before `to` (ms since epoch).
+    #[schema(value_type = i64)]
     pub from: TimestampMs,
+    /// Milliseconds since the Unix epoch.
+    #[schema(value_type = i64)]
     pub to: TimestampMs,
     /// Orders replayed, including those the candidate could not evaluate.
     pub orders: u64,
@@ -58,14 +61,14 @@ pub struct ReplayReport {
     pub orders_per_s: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NotReproduced {
     pub order_id: String,
     /// JSON pointer into the decision where the two first differ.
     pub at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReplayFailure {
     pub order_id: String,
     pub error: String,

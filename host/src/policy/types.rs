@@ -17,6 +17,7 @@ use crate::domain::Fen;
     Serialize,
     Deserialize,
     clap::ValueEnum,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum PluginKind {

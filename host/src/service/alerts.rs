@@ -112,7 +112,7 @@ const DAY_MS: i64 = 86_400_000;
 const SIGNAL_OVERLAP_MS: i64 = 10_000;
 
 /// What one scan did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct ScanSummary {
     pub started_at: i64,
     pub finished_at: i64,

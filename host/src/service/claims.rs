@@ -35,7 +35,7 @@ pub const MAX_CLAIM_LINES: usize = 100;
 const PHOTO_SCHEMES: [&str; 3] = ["photo://", "https://", "http://"];
 
 /// The body of `POST /v1/orders/{id}/claims`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenClaim {
     pub kind: ClaimKind,
@@ -45,7 +45,7 @@ pub struct OpenClaim {
     pub lines: Vec<ClaimLineRequest>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimLineRequest {
     pub sku: String,
@@ -54,7 +54,7 @@ pub struct ClaimLineRequest {
 }
 
 /// The body of `POST /v1/claims/{id}/approve`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApproveClaim {
     pub resolution: Resolution,
@@ -74,7 +74,7 @@ pub struct ApproveClaim {
 }
 
 /// The body of `POST /v1/claims/{id}/reject`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectClaim {
     pub note: String,

@@ -33,7 +33,7 @@ use crate::store::registry::{self, BUILTIN_PUBLISHER, Manifest};
 use crate::store::{Store, alerts, dealers, new_id, now_ms};
 
 /// One rollout as asked for: changes applied together or not at all.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RolloutRequest {
     pub changes: Vec<ChangeRequest>,
@@ -46,7 +46,7 @@ pub struct RolloutRequest {
 }
 
 /// One slot of one region (or `*`, every region) to set.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeRequest {
     pub region: String,
@@ -54,6 +54,7 @@ pub struct ChangeRequest {
     /// `builtin:<name>`, `<name>@<version>` or `sha256:<hex>`; `null`
     /// removes a promotion. Required, so a forgotten field removes nothing.
     #[serde(default, deserialize_with = "present")]
+    #[schema(required = true, value_type = Option<String>)]
     pub plugin: Option<Option<String>>,
     #[serde(default = "empty_object")]
     pub config: serde_json::Value,
@@ -68,7 +69,7 @@ fn empty_object() -> serde_json::Value {
 }
 
 /// A deployment as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DeploymentView {
     pub id: String,
     pub rollout_id: String,
@@ -88,7 +89,7 @@ pub struct DeploymentView {
 }
 
 /// Which component a deployment runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PluginRef {
     pub name: String,
     pub version: String,
@@ -122,7 +123,7 @@ impl From<&PluginIdentity> for PluginRef {
 }
 
 /// What a rollout did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Rollout {
     pub rollout_id: String,
     /// From the request's arrival to the new set being live on this host.

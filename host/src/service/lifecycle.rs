@@ -50,7 +50,7 @@ fn conflict(order: &OrderHeader, action: OrderAction, allowed: &[OrderAction]) -
 }
 
 /// The body of simple transitions: an optional note for the timeline.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Note {
     #[serde(default)]
@@ -144,7 +144,7 @@ pub async fn reload(state: &AppState, id: &str) -> ApiResult<OrderView> {
 }
 
 /// The body of `POST /v1/orders/{id}/shipments`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShipRequest {
     pub warehouse_id: String,
@@ -323,7 +323,7 @@ pub async fn ship(
 }
 
 /// The body of `POST /v1/orders/{id}/shipments/{shipment}/events`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrackingEvent {
     /// When the carrier saw it (ms since the epoch); now when absent.

@@ -23,7 +23,7 @@ use crate::store::{new_id, now_ms};
 pub const MAX_REFERENCE_LEN: usize = 200;
 
 /// The body of `POST /v1/orders/{id}/payments` and `POST /v1/dealers/{id}/payments`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentRequest {
     pub method: PaymentMethod,
@@ -41,12 +41,18 @@ pub enum Recorded {
 }
 
 /// An order's payments with its totals.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrderPayments {
     pub order_id: String,
     pub dealer_id: String,
+    /// Money in fen (1/100 yuan), an integer.
+    #[schema(value_type = i64)]
     pub total: Fen,
+    /// Money in fen (1/100 yuan), an integer.
+    #[schema(value_type = i64)]
     pub paid: Fen,
+    /// Money in fen (1/100 yuan), an integer.
+    #[schema(value_type = i64)]
     pub due: Fen,
     pub payments: Vec<PaymentView>,
 }

@@ -22,7 +22,7 @@ pub const MAX_LINES: usize = 500;
 const ATTEMPTS: usize = 4;
 
 /// The body of `POST /v1/orders`.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlaceOrder {
     /// Required for HQ and region admins placing on a dealer's behalf;
@@ -39,7 +39,7 @@ pub struct PlaceOrder {
     pub lines: Vec<PlaceLine>,
 }
 
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlaceLine {
     pub sku: String,

@@ -86,7 +86,7 @@ pub fn may_manage(caller: &Caller, warehouse: &WarehouseView) -> bool {
 }
 
 /// The body of `POST /v1/transfers`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanTransfer {
     pub from_warehouse: String,
@@ -100,7 +100,7 @@ pub struct PlanTransfer {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanLine {
     pub sku: String,

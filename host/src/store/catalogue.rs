@@ -54,7 +54,7 @@ pub async fn mirror(store: &Store, brand: &BrandConfig) -> StoreResult<()> {
     Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WarehouseView {
     pub id: String,

@@ -14,7 +14,7 @@ use super::orders::ShipmentLine;
 use super::{StoreError, StoreResult, decode_enum, encode_enum, placeholders};
 use crate::domain::{Fen, OrderStatus, TimestampMs};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimKind {
     Damaged,
@@ -22,7 +22,7 @@ pub enum ClaimKind {
     WrongGoods,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimStatus {
     Open,
@@ -49,7 +49,7 @@ impl ClaimStatus {
 }
 
 /// How an approved claim is made good.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Resolution {
     /// The amount is credited to the dealer's account.
@@ -62,25 +62,27 @@ pub enum Resolution {
 pub const CLAIMABLE: [OrderStatus; 2] = [OrderStatus::Delivered, OrderStatus::Completed];
 
 /// One claimed SKU and quantity (cases).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ClaimLine {
     pub sku: String,
     pub quantity: u32,
 }
 
 /// A shipment made to resolve a claim.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Reshipment {
     pub id: String,
     pub warehouse_id: String,
     pub carrier: String,
     pub tracking_no: String,
     pub status: String,
+    /// Milliseconds since the Unix epoch.
+    #[schema(value_type = i64)]
     pub shipped_at: TimestampMs,
     pub lines: Vec<ShipmentLine>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ClaimView {
     pub id: String,
     pub order_id: String,
@@ -92,12 +94,18 @@ pub struct ClaimView {
     pub lines: Vec<ClaimLine>,
     pub status: ClaimStatus,
     pub resolution: Option<Resolution>,
+    /// Money in fen (1/100 yuan), an integer.
+    #[schema(value_type = Option<i64>)]
     pub refund_amount: Option<Fen>,
     pub reshipment_id: Option<String>,
     pub decision_note: Option<String>,
     pub decided_by: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    #[schema(value_type = Option<i64>)]
     pub decided_at: Option<TimestampMs>,
     pub opened_by: String,
+    /// Milliseconds since the Unix epoch.
+    #[schema(value_type = i64)]
     pub opened_at: TimestampMs,
     pub allowed_actions: Vec<&'static str>,
     /// The shipments that resolved it (single-claim reads only).

@@ -8,7 +8,7 @@ use super::{StoreError, StoreResult, decode_enum};
 use crate::domain::{CustomerClass, Dealer, DealerTier};
 
 /// A dealer as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DealerView {
     pub name: String,
     #[serde(flatten)]

@@ -191,7 +191,7 @@ pub async fn available_in(
 // Reads for the inventory API, the alert scanner and the dashboard.
 
 /// One stock row with the warehouse it is in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StockRow {
     pub warehouse_id: String,
     pub warehouse_name: String,
@@ -293,7 +293,7 @@ pub async fn lock_row(
 }
 
 /// One movement as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MovementRow {
     pub id: String,
     pub warehouse_id: String,

@@ -337,7 +337,7 @@ pub async fn record_note(
 }
 
 /// The order row: header, totals and status, without its children.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct OrderHeader {
     pub id: String,
     pub dealer_id: String,
@@ -346,11 +346,23 @@ pub struct OrderHeader {
     pub order_type: OrderType,
     pub urgency: Urgency,
     pub status: OrderStatus,
+    /// Milliseconds since the Unix epoch.
+    #[schema(value_type = i64)]
     pub placed_at: TimestampMs,
+    /// Milliseconds since the Unix epoch.
+    #[schema(value_type = i64)]
     pub updated_at: TimestampMs,
+    /// Money in fen (1/100 yuan), an integer.
+    #[schema(value_type = i64)]
     pub subtotal: Fen,
+    /// Money in fen (1/100 yuan), an integer.
+    #[schema(value_type = i64)]
     pub discount: Fen,
+    /// Money in fen (1/100 yuan), an integer.
+    #[schema(value_type = i64)]
     pub total: Fen,
+    /// Money in fen (1/100 yuan), an integer.
+    #[schema(value_type = i64)]
     pub paid: Fen,
     pub priority: i64,
     pub placed_by: String,
@@ -408,19 +420,25 @@ pub async fn by_idempotency_key(
     row.as_ref().map(header_from_row).transpose()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LineView {
     pub line_no: u32,
     pub sku: String,
     pub quantity: u32,
+    /// Money in fen (1/100 yuan), an integer.
+    #[schema(value_type = i64)]
     pub unit_price: Fen,
+    /// Money in fen (1/100 yuan), an integer.
+    #[schema(value_type = i64)]
     pub discount: Fen,
+    /// Money in fen (1/100 yuan), an integer.
+    #[schema(value_type = i64)]
     pub amount: Fen,
     pub free: bool,
     pub promotion_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AllocationView {
     pub warehouse_id: String,
     pub sku: String,
@@ -436,25 +454,29 @@ impl AllocationView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct EventView {
     pub from_status: Option<String>,
     pub to_status: String,
     pub action: String,
     pub actor: String,
+    /// Milliseconds since the Unix epoch.
+    #[schema(value_type = i64)]
     pub at: TimestampMs,
     pub note: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct TrackingView {
+    /// Milliseconds since the Unix epoch.
+    #[schema(value_type = i64)]
     pub at: TimestampMs,
     pub location: String,
     pub description: String,
     pub recorded_by: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ShipmentView {
     pub id: String,
     pub warehouse_id: String,
@@ -463,26 +485,30 @@ pub struct ShipmentView {
     pub status: String,
     pub claim_id: Option<String>,
     pub shipped_by: String,
+    /// Milliseconds since the Unix epoch.
+    #[schema(value_type = i64)]
     pub shipped_at: TimestampMs,
+    /// Milliseconds since the Unix epoch.
+    #[schema(value_type = Option<i64>)]
     pub delivered_at: Option<TimestampMs>,
     pub lines: Vec<ShipmentLine>,
     pub tracking: Vec<TrackingView>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ShipmentLine {
     pub sku: String,
     pub quantity: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct BackorderView {
     pub sku: String,
     pub quantity: u32,
 }
 
 /// An order with everything that hangs off it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct OrderView {
     #[serde(flatten)]
     pub header: OrderHeader,

@@ -12,7 +12,7 @@ use super::{StoreResult, decode_enum, encode_enum};
 use crate::domain::{Fen, OrderStatus, TimestampMs};
 
 /// How money moved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentMethod {
     Online,
@@ -38,7 +38,7 @@ impl PaymentMethod {
 pub const UNPAYABLE: [OrderStatus; 2] = [OrderStatus::Cancelled, OrderStatus::Rejected];
 
 /// One ledger entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PaymentView {
     pub id: String,
     pub dealer_id: String,
@@ -47,9 +47,13 @@ pub struct PaymentView {
     /// The claim a `refund_credit` entry settles.
     pub claim_id: Option<String>,
     pub method: PaymentMethod,
+    /// Money in fen (1/100 yuan), an integer.
+    #[schema(value_type = i64)]
     pub amount: Fen,
     pub reference: String,
     pub recorded_by: String,
+    /// Milliseconds since the Unix epoch.
+    #[schema(value_type = i64)]
     pub at: TimestampMs,
 }
 
@@ -241,14 +245,18 @@ pub async fn credit_back(
 }
 
 /// A dealer's credit position.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CreditView {
     pub dealer_id: String,
     pub region: String,
+    /// Money in fen (1/100 yuan), an integer.
+    #[schema(value_type = i64)]
     pub credit_limit: Fen,
     /// What the dealer owes; negative when the brand owes the dealer.
+    #[schema(value_type = i64)]
     pub outstanding_balance: Fen,
     /// What the dealer may still charge: limit − outstanding.
+    #[schema(value_type = i64)]
     pub available_credit: Fen,
 }
 

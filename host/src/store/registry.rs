@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, Row};
 use super::StoreResult;
 
 /// What the registry knows of a component, without its bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Manifest {
     pub hash: String,
     pub name: String,

@@ -17,7 +17,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::{StoreResult, decode_enum, encode_enum, new_id, placeholders};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TransferStatus {
     /// Proposed by the alert scanner, awaiting HQ.
@@ -32,7 +32,7 @@ pub enum TransferStatus {
     Cancelled,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TransferAction {
     Approve,
@@ -118,7 +118,7 @@ pub struct NewTransfer {
     pub lines: Vec<TransferLine>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TransferLine {
     pub sku: String,
     pub quantity: i64,
@@ -232,7 +232,7 @@ pub async fn set_status(
 }
 
 /// A transfer's history entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TransferEvent {
     pub from_status: Option<String>,
     pub to_status: String,
@@ -243,7 +243,7 @@ pub struct TransferEvent {
 }
 
 /// A transfer as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TransferView {
     pub id: String,
     pub from_warehouse: String,
