@@ -2,6 +2,10 @@
 //! (PyPI) fuzzing a running server from `/openapi.json`: no 5xx, and every
 //! status, content type and body the server answers is the one the
 //! document promises.
+//!
+//! The Schemathesis runs use a fixed seed and a few dozen cases per
+//! operation, to stay within minutes; for a longer campaign set
+//! `CHANHOST_SCHEMATHESIS_SEED` and `CHANHOST_SCHEMATHESIS_EXAMPLES`.
 
 mod common;
 
@@ -11,7 +15,7 @@ use std::time::Instant;
 
 use common::server::*;
 use common::workspace;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Where `scripts/test` says the Schemathesis CLI is.
 const SCHEMATHESIS_VAR: &str = "CHANHOST_SCHEMATHESIS";
@@ -91,6 +95,33 @@ async fn every_documented_operation_is_routed() {
         }
     }
     assert!(checked >= 60, "only {checked} operations");
+}
+
+/// A path segment that is not UTF-8 once decoded is refused like any
+/// other bad request, as the document says (not with axum's plain text).
+#[tokio::test]
+async fn an_undecodable_path_segment_is_a_documented_problem() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let server = db.start().await;
+    let doc = server
+        .send(server.client().get(server.url("/openapi.json")))
+        .await
+        .expect(200);
+    for (path, template) in [
+        ("/v1/orders/%FF", "/v1/orders/{id}"),
+        ("/v1/dealers/%C3%28/credit", "/v1/dealers/{id}/credit"),
+        ("/v1/catalogue/%FE", "/v1/catalogue/{sku}"),
+    ] {
+        let problem = server.get(HQ, path).await.problem(400);
+        assert!(
+            problem["detail"].as_str().unwrap().contains("UTF-8"),
+            "{problem}"
+        );
+        assert!(
+            doc["paths"][template]["get"]["responses"]["400"].is_object(),
+            "GET {template} does not document its 400"
+        );
+    }
 }
 
 /// `/docs` is Swagger UI from the binary: the page's scripts and styles are
@@ -404,6 +435,14 @@ fn schemathesis(
     seed: u64,
 ) {
     let cli = schemathesis_cli();
+    let seed = std::env::var("CHANHOST_SCHEMATHESIS_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(seed);
+    let max_examples = std::env::var("CHANHOST_SCHEMATHESIS_EXAMPLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(max_examples);
     let dir = db.dir.path().join(format!("schemathesis-{seed}"));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("schemathesis.toml");

@@ -2,14 +2,14 @@
 //! person's resolution with a note, and HQ's "scan now".
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::inventory::region_scope;
-use super::json::Params;
+use super::json::{Params, Path};
 use super::openapi::{Conflict, Forbidden, Invalid, JsonBody, NotFound};
 use super::page;
 use super::{ApiError, ApiResult, AppState, Body, Caller};
@@ -35,6 +35,7 @@ struct ListQuery {
     #[param(inline)]
     status: Option<AlertStatus>,
     /// Alerts per page, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,

@@ -3,14 +3,14 @@
 //! and dealers follow the caller's reach.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::json::Params;
+use super::json::{Params, Path};
 use super::openapi::{Conflict, Forbidden, Invalid, JsonBody, NotFound};
 use super::{ApiError, ApiResult, AppState, Body, Caller, FieldProblem, Role};
 use crate::domain::{CustomerClass, Dealer, DealerTier, Product, WarehouseLevel};

@@ -3,14 +3,14 @@
 //! what the caller may see.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::json::Params;
+use super::json::{Params, Path};
 use super::openapi::{Conflict, Forbidden, Invalid, JsonBody, NotFound};
 use super::page;
 use super::{ApiResult, AppState, Body, Caller};
@@ -173,6 +173,7 @@ struct ListQuery {
     status: Option<ClaimStatus>,
     dealer_id: Option<String>,
     /// Claims per page, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,

@@ -3,7 +3,7 @@
 //! shadow's findings and the audit log.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::inventory::region_scope;
-use super::json::{OptionalBody, Params};
+use super::json::{OptionalBody, Params, Path};
 use super::openapi::{Conflict, Forbidden, Invalid, JsonBody, NotFound};
 use super::page;
 use super::{ApiError, ApiResult, AppState, Body, Caller};
@@ -77,6 +77,7 @@ struct RegionQuery {
     /// One region (HQ); a region admin always gets their own.
     region: Option<String>,
     /// Entries per page, 1–500 (default 50); lists only.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page; lists only.
     cursor: Option<String>,

@@ -11,7 +11,10 @@ use crate::store::StoreError;
 /// One problem with one field of a request, e.g. `/lines/2/quantity`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldProblem {
+    /// A JSON pointer into the body (`/lines/2/quantity`), `?name` for a
+    /// query parameter, or a header's name.
     pub path: String,
+    /// What is wrong with it.
     pub message: String,
 }
 

@@ -186,6 +186,7 @@ struct MovementQuery {
     sku: Option<String>,
     transfer_id: Option<String>,
     /// Movements per page, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,

@@ -1,6 +1,7 @@
-//! The JSON body extractor: malformed JSON is a 400, JSON of the wrong shape
-//! a 422 naming the field by JSON pointer, an oversized body a 413; all as
-//! problem+json rather than axum's plain-text rejections.
+//! The request extractors: the JSON body (malformed JSON is a 400, JSON of
+//! the wrong shape a 422 naming the field by JSON pointer, an oversized
+//! body a 413), query and path parameters; all refusing with problem+json
+//! rather than axum's plain-text rejections.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -56,6 +57,29 @@ async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError
             ApiError::bad_request(rejection.body_text())
         }
     })
+}
+
+/// Path parameters of type `T`. axum's own `Path` answers a segment that
+/// is not UTF-8 once percent-decoded with a plain-text 400; this one with
+/// the problem+json every other refusal uses.
+pub struct Path<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Path<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Path(value))
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))
+    }
 }
 
 /// Query-string parameters of type `T`; a bad one is a 422 naming it.

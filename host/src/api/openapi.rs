@@ -156,8 +156,9 @@ pub fn base() -> OpenApi {
 }
 
 /// Completes the assembled document: OpenAPI 3.1.0, the bearer scheme, the
-/// shared responses, and on every `/v1` operation the security requirement
-/// and the 401 and 500 every one of them may answer.
+/// shared responses, on every operation with path parameters the 400 for
+/// an undecodable one, and on every `/v1` operation the security
+/// requirement and the 401 and 500 every one of them may answer.
 pub fn finish(mut doc: OpenApi) -> OpenApi {
     doc.openapi = utoipa::openapi::OpenApiVersion::Version31;
     let components = doc.components.get_or_insert_with(Default::default);
@@ -188,6 +189,13 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
                 operation.tags.as_ref().and_then(|t| t.first()),
             ) {
                 operation.operation_id = Some(format!("{tag}_{id}"));
+            }
+            // A path segment that is not UTF-8 once percent-decoded.
+            if path.contains('{') {
+                operation
+                    .responses
+                    .responses
+                    .extend(BadRequest::responses());
             }
             if !path.starts_with("/v1/") {
                 continue;
@@ -366,6 +374,9 @@ mod tests {
                 for status in ["400", "413", "422"] {
                     assert!(statuses.contains(status), "{what}: reads JSON, no {status}");
                 }
+            }
+            if path.contains('{') {
+                assert!(statuses.contains("400"), "{what}: no 400 for a bad path");
             }
             // A path with an id names something that may not exist.
             if path.contains('{') && method == "get" {

@@ -2,7 +2,7 @@
 //! timeline and decision trace, and move through the lifecycle.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::json::{OptionalBody, Params, created, idempotency_key};
+use super::json::{OptionalBody, Params, Path, created, idempotency_key};
 use super::openapi::{Conflict, Forbidden, Invalid, JsonBody, NotFound, Unavailable};
 use super::page;
 use super::{ApiError, ApiResult, AppState, Body, Caller, Role};
@@ -94,6 +94,7 @@ struct ListQuery {
     /// Placed before (ms since the epoch).
     to: Option<i64>,
     /// Orders per page, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,

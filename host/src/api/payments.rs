@@ -4,7 +4,7 @@
 //! an optional `Idempotency-Key` header: a retry returns the first payment.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::json::{Params, created, idempotency_key};
+use super::json::{Params, Path, created, idempotency_key};
 use super::openapi::{Conflict, Forbidden, Invalid, JsonBody, NotFound};
 use super::page;
 use super::{ApiResult, AppState, Body, Caller};
@@ -147,6 +147,7 @@ async fn credit(
 #[serde(deny_unknown_fields)]
 struct LedgerQuery {
     /// Payments per page, 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,

@@ -4,12 +4,13 @@
 //! answer without reading TOML.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::json::Path;
 use super::openapi::{Forbidden, NotFound};
 use super::{ApiError, ApiResult, AppState, Caller};
 use crate::policy::{PluginHealth, PluginIdentity, Slot};

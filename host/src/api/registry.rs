@@ -4,14 +4,14 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::json::Params;
+use super::json::{Params, Path};
 use super::openapi::{BadRequest, Forbidden, Invalid, NotFound, TooLarge};
 use super::page;
 use super::{ApiError, ApiResult, AppState, Caller};
@@ -115,6 +115,7 @@ async fn upload(
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     /// Manifests per page, 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,

@@ -3,7 +3,7 @@
 //! HQ sees all; a region admin the transfers into or out of their region.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use super::inventory::region_scope;
 use super::json::OptionalBody;
-use super::json::Params;
+use super::json::{Params, Path};
 use super::openapi::{Conflict, Forbidden, Invalid, JsonBody, NotFound};
 use super::page;
 use super::{ApiResult, AppState, Body, Caller};
@@ -68,6 +68,7 @@ struct ListQuery {
     status: Option<TransferStatus>,
     region: Option<String>,
     /// Transfers per page, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,

@@ -28,8 +28,10 @@ pub const MAX_REFERENCE_LEN: usize = 200;
 pub struct PaymentRequest {
     pub method: PaymentMethod,
     /// Fen; signed so a negative amount gets a clear 422.
+    #[schema(minimum = 1)]
     pub amount: i64,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub reference: Option<String>,
 }
 

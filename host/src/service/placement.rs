@@ -28,22 +28,28 @@ pub struct PlaceOrder {
     /// Required for HQ and region admins placing on a dealer's behalf;
     /// a dealer's own token implies it.
     #[serde(default)]
+    #[schema(example = "D-GD-0001")]
     pub dealer_id: Option<String>,
     /// Territory to ship to; the dealer's region when absent.
     #[serde(default)]
+    #[schema(example = "gd")]
     pub ship_to: Option<String>,
     #[serde(default)]
     pub order_type: OrderType,
     #[serde(default)]
     pub urgency: Urgency,
+    #[schema(min_items = 1, max_items = 500)]
     pub lines: Vec<PlaceLine>,
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlaceLine {
+    #[schema(example = "BJ-001")]
     pub sku: String,
-    /// Signed so that a negative quantity gets a clear 422, not a parse error.
+    /// Cases. Signed so that a negative quantity gets a clear 422, not a
+    /// parse error.
+    #[schema(minimum = 1, maximum = 1_000_000, example = 5)]
     pub quantity: i64,
 }
 
