@@ -175,6 +175,7 @@ pub async fn place(
             if let Some(existing) = find_by_key(state, &dealer.id, idempotency_key).await? {
                 return replay(state, existing, &request_hash).await;
             }
+            state.metrics.record_placed(&decision);
             return Err(rejected(&decision));
         }
         let new_order = new_order(
@@ -186,7 +187,10 @@ pub async fn place(
         )?;
         let view = new_order.view()?;
         match state.writer.write(new_order).await? {
-            Inserted::Created => return Ok(Placed::Created(Box::new(view))),
+            Inserted::Created => {
+                state.metrics.record_placed(&decision);
+                return Ok(Placed::Created(Box::new(view)));
+            }
             Inserted::Duplicate => {
                 let existing = find_by_key(state, &dealer.id, idempotency_key)
                     .await?
@@ -323,6 +327,7 @@ async fn evaluate(state: &AppState, context: OrderContext) -> ApiResult<(Decisio
     .await
     .map_err(|err| ApiError::Internal(format!("pipeline task: {err}")))?;
     let decision = decision.map_err(|err| ApiError::invalid("/", err.to_string()))?;
+    state.metrics.record_plugin_calls(&decision);
     state.deployments.shadow(&policies, &context, &decision);
     Ok((decision, context))
 }
