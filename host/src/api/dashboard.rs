@@ -34,6 +34,7 @@ struct DashboardQuery {
     /// One region (HQ); a region admin always gets their own.
     region: Option<String>,
     /// Where "today" starts: minutes east of UTC (default 480, UTC+8).
+    #[param(minimum = -840, maximum = 840)]
     tz_offset_minutes: Option<i64>,
 }
 

@@ -73,16 +73,37 @@ struct CandidateView {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct RegionQuery {
+struct PolicyQuery {
     /// One region (HQ); a region admin always gets their own.
     region: Option<String>,
-    /// Entries per page, 1–500 (default 50); lists only.
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    /// One region (HQ); a region admin always gets their own.
+    region: Option<String>,
+    /// Entries per page, 1–500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
-    /// `next_cursor` of the previous page; lists only.
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
-    /// One slot (`pricing`, `sourcing`, …); deployment history only.
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct HistoryQuery {
+    /// One region (HQ); a region admin always gets their own.
+    region: Option<String>,
+    /// One slot (`pricing`, `sourcing`, `promotions/<id>`, …).
     slot: Option<String>,
+    /// Deployments per page, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
 }
 
 fn region_view(region: &RegionPolicy) -> RegionView {
@@ -137,7 +158,7 @@ fn region_view(region: &RegionPolicy) -> RegionView {
     path = "/policy",
     tag = "policies",
     params(
-        RegionQuery,
+        PolicyQuery,
     ),
     responses(
         (status = 200, description = "The effective policies.", body = PolicyView),
@@ -147,7 +168,7 @@ fn region_view(region: &RegionPolicy) -> RegionView {
 async fn policy(
     State(state): State<AppState>,
     caller: Caller,
-    Params(q): Params<RegionQuery>,
+    Params(q): Params<PolicyQuery>,
 ) -> ApiResult<Json<PolicyView>> {
     let set = state.policies.current();
     let regions = match region_scope(&caller, q.region, "region policies")? {
@@ -202,7 +223,7 @@ struct HistoryPage {
     path = "/deployments",
     tag = "policies",
     params(
-        RegionQuery,
+        HistoryQuery,
     ),
     responses(
         (status = 200, description = "One page of deployments.", body = HistoryPage),
@@ -212,7 +233,7 @@ struct HistoryPage {
 async fn history(
     State(state): State<AppState>,
     caller: Caller,
-    Params(q): Params<RegionQuery>,
+    Params(q): Params<HistoryQuery>,
 ) -> ApiResult<Json<HistoryPage>> {
     let limit = page::limit(q.limit, 50, 500)?;
     let region = region_scope(&caller, q.region, "policy deployments")?;
@@ -389,7 +410,7 @@ struct AuditPage {
     path = "/policy/audit",
     tag = "policies",
     params(
-        RegionQuery,
+        AuditQuery,
     ),
     responses(
         (status = 200, description = "One page of the audit log.", body = AuditPage),
@@ -399,7 +420,7 @@ struct AuditPage {
 async fn audit(
     State(state): State<AppState>,
     caller: Caller,
-    Params(q): Params<RegionQuery>,
+    Params(q): Params<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
     let limit = page::limit(q.limit, 50, 500)?;
     let region = region_scope(&caller, q.region, "the policy audit log")?;

@@ -48,7 +48,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     path = "/orders",
     tag = "orders",
     params(
-        ("Idempotency-Key" = String, Header, description = "Any unique string (1–200 characters), reused on retry."),
+        ("Idempotency-Key" = String, Header, min_length = 1, max_length = 200,
+            description = "Any unique string (1–200 visible ASCII characters), reused on retry."),
     ),
     request_body = PlaceOrder,
     responses(

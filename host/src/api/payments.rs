@@ -43,7 +43,8 @@ fn answer(recorded: Recorded) -> Response {
     tag = "payments",
     params(
         ("id" = String, Path, description = "Order id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Optional; a retry with the same key answers the first payment."),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200,
+    description = "Optional (1–200 visible ASCII characters); a retry with the same key answers the first payment."),
     ),
     request_body = PaymentRequest,
     responses(
@@ -74,7 +75,8 @@ async fn pay_order(
     tag = "payments",
     params(
         ("id" = String, Path, description = "Dealer id, e.g. `D-GD-0001`"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Optional; a retry with the same key answers the first payment."),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200,
+    description = "Optional (1–200 visible ASCII characters); a retry with the same key answers the first payment."),
     ),
     request_body = PaymentRequest,
     responses(
