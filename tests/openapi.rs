@@ -182,6 +182,12 @@ async fn the_docs_page_is_served_by_the_binary() {
         "{}",
         init.text
     );
+    // Nor does it ask the online validator about the document.
+    assert!(
+        init.text.contains("\"validatorUrl\": \"none\""),
+        "{}",
+        init.text
+    );
     // `/docs` without the slash leads to the page.
     let bare = server
         .client()

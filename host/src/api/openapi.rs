@@ -255,6 +255,9 @@ pub fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = 
 /// `/openapi.json` and `/docs`.
 pub fn router(doc: OpenApi) -> Router<AppState> {
     let config = Config::from(DOCUMENT_PATH)
+        // Swagger UI would otherwise ask validator.swagger.io about the
+        // document: the machines have no internet.
+        .validator_url("none")
         .persist_authorization(true)
         .try_it_out_enabled(true)
         .display_request_duration(true);
