@@ -52,6 +52,7 @@ struct RegionView {
 struct SlotView {
     slot: String,
     plugin: PluginRef,
+    /// The plugin's configuration.
     config: serde_json::Value,
     /// `config` (the brand directory) or `deployment`.
     source: &'static str,
@@ -65,6 +66,7 @@ struct SlotView {
 struct CandidateView {
     deployment_id: Option<String>,
     plugin: PluginRef,
+    /// The plugin's configuration.
     config: serde_json::Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     audience: Option<Audience>,

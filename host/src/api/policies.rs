@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct SlotView {
     slot: String,
     plugin: PluginIdentity,
+    /// The plugin's configuration.
     config: serde_json::Value,
     /// Calls, faults and quarantine of this plugin version (shared by every
     /// slot that runs it); absent until it has been called.

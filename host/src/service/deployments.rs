@@ -56,6 +56,8 @@ pub struct ChangeRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(required = true, value_type = Option<String>)]
     pub plugin: Option<Option<String>>,
+    /// The plugin's configuration, checked against its schema; `{}` when
+    /// absent.
     #[serde(default = "empty_object")]
     pub config: serde_json::Value,
 }
@@ -77,8 +79,11 @@ pub struct DeploymentView {
     pub slot: String,
     pub mode: Mode,
     pub state: DeploymentState,
+    /// Null for a deployment that removed a promotion.
     pub plugin: Option<PluginRef>,
+    /// The plugin's configuration.
     pub config: serde_json::Value,
+    /// A canary's audience (`{"share_bp": …}` or `{"dealers": […]}`).
     pub audience: Option<serde_json::Value>,
     pub previous_id: Option<String>,
     pub created_by: String,

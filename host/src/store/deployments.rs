@@ -263,6 +263,7 @@ pub struct AuditEntry {
     pub region: Option<String>,
     pub slot: Option<String>,
     pub deployment_id: Option<String>,
+    /// What changed: plugin versions, configuration diffs, the reason.
     pub detail: serde_json::Value,
 }
 

@@ -512,6 +512,8 @@ pub struct BackorderView {
 pub struct OrderView {
     #[serde(flatten)]
     pub header: OrderHeader,
+    /// The policy's reasons for holding the order (codes and messages), as
+    /// decided at placement; empty when it was approved outright.
     pub reasons: serde_json::Value,
     pub lines: Vec<LineView>,
     pub allocations: Vec<AllocationView>,
