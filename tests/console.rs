@@ -340,6 +340,11 @@ async fn the_console_is_served_from_the_binary() {
         .await;
     let problem = missing.problem(404);
     assert!(problem["detail"].as_str().unwrap().contains("js/nope.js"));
+    // A path that is not UTF-8 is refused like any other bad request.
+    let undecodable = server
+        .send(server.client().get(server.url("/console/%FF.js")))
+        .await;
+    undecodable.problem(400);
 }
 
 // ---------------------------------------------------------------------------

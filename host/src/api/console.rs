@@ -8,12 +8,12 @@
 //! SHA-256), and a matching `If-None-Match` gets an empty 304.
 
 use axum::Router;
-use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use rust_embed::Embed;
 
+use super::json::Path;
 use super::{ApiError, AppState};
 
 #[derive(Embed)]

@@ -251,137 +251,54 @@ async fn step(
     ))
 }
 
-/// Approve an order held for review
-///
-/// `pending_review` → `approved`; HQ or the region's admin. The body (`{"note": "…"}`) is optional.
-#[utoipa::path(
-    post,
-    path = "/orders/{id}/approve",
-    tag = "orders",
-    params(("id" = String, Path, description = "Order id")),
-    request_body(content = Option<Note>, description = "An optional note for the timeline."),
-    responses(
-        (status = 200, description = "The order after the transition.", body = orders::OrderView),
-        JsonBody, Forbidden, NotFound, Conflict,
-    ),
-)]
-async fn approve(
-    State(s): State<AppState>,
-    c: Caller,
-    Path(id): Path<String>,
-    note: OptionalBody<Note>,
-) -> ApiResult<Json<orders::OrderView>> {
-    step(s, c, id, OrderAction::Approve, note).await
+/// One lifecycle transition per endpoint: the same request (an optional
+/// note) and answer (the order after it), each with its own documentation.
+macro_rules! transitions {
+    ($($name:ident => $action:ident, $path:literal, $summary:literal, $description:literal;)*) => {$(
+        #[doc = $summary]
+        #[doc = ""]
+        #[doc = $description]
+        #[utoipa::path(
+            post,
+            path = $path,
+            tag = "orders",
+            params(("id" = String, Path, description = "Order id")),
+            request_body(content = Option<Note>, description = "An optional note for the timeline."),
+            responses(
+                (status = 200, description = "The order after the transition.", body = orders::OrderView),
+                JsonBody, Forbidden, NotFound, Conflict,
+            ),
+        )]
+        async fn $name(
+            State(state): State<AppState>,
+            caller: Caller,
+            Path(id): Path<String>,
+            note: OptionalBody<Note>,
+        ) -> ApiResult<Json<orders::OrderView>> {
+            step(state, caller, id, OrderAction::$action, note).await
+        }
+    )*};
 }
-/// Reject an order held for review
-///
-/// `pending_review` → `rejected`; releases its reservations. The body (`{"note": "…"}`) is optional.
-#[utoipa::path(
-    post,
-    path = "/orders/{id}/reject",
-    tag = "orders",
-    params(("id" = String, Path, description = "Order id")),
-    request_body(content = Option<Note>, description = "An optional note for the timeline."),
-    responses(
-        (status = 200, description = "The order after the transition.", body = orders::OrderView),
-        JsonBody, Forbidden, NotFound, Conflict,
-    ),
-)]
-async fn reject(
-    State(s): State<AppState>,
-    c: Caller,
-    Path(id): Path<String>,
-    note: OptionalBody<Note>,
-) -> ApiResult<Json<orders::OrderView>> {
-    step(s, c, id, OrderAction::Reject, note).await
-}
-/// Allocate an approved order
-///
-/// `approved` → `allocated`: its reserved stock is committed to it. The body (`{"note": "…"}`) is optional.
-#[utoipa::path(
-    post,
-    path = "/orders/{id}/allocate",
-    tag = "orders",
-    params(("id" = String, Path, description = "Order id")),
-    request_body(content = Option<Note>, description = "An optional note for the timeline."),
-    responses(
-        (status = 200, description = "The order after the transition.", body = orders::OrderView),
-        JsonBody, Forbidden, NotFound, Conflict,
-    ),
-)]
-async fn allocate(
-    State(s): State<AppState>,
-    c: Caller,
-    Path(id): Path<String>,
-    note: OptionalBody<Note>,
-) -> ApiResult<Json<orders::OrderView>> {
-    step(s, c, id, OrderAction::Allocate, note).await
-}
-/// Cancel an order
-///
-/// Before shipping; releases its reservations. The body (`{"note": "…"}`) is optional.
-#[utoipa::path(
-    post,
-    path = "/orders/{id}/cancel",
-    tag = "orders",
-    params(("id" = String, Path, description = "Order id")),
-    request_body(content = Option<Note>, description = "An optional note for the timeline."),
-    responses(
-        (status = 200, description = "The order after the transition.", body = orders::OrderView),
-        JsonBody, Forbidden, NotFound, Conflict,
-    ),
-)]
-async fn cancel(
-    State(s): State<AppState>,
-    c: Caller,
-    Path(id): Path<String>,
-    note: OptionalBody<Note>,
-) -> ApiResult<Json<orders::OrderView>> {
-    step(s, c, id, OrderAction::Cancel, note).await
-}
-/// Confirm receipt of a delivered order
-///
-/// `in_transit` → `delivered`; the dealer (or its center). The body (`{"note": "…"}`) is optional.
-#[utoipa::path(
-    post,
-    path = "/orders/{id}/receipt",
-    tag = "orders",
-    params(("id" = String, Path, description = "Order id")),
-    request_body(content = Option<Note>, description = "An optional note for the timeline."),
-    responses(
-        (status = 200, description = "The order after the transition.", body = orders::OrderView),
-        JsonBody, Forbidden, NotFound, Conflict,
-    ),
-)]
-async fn confirm_receipt(
-    State(s): State<AppState>,
-    c: Caller,
-    Path(id): Path<String>,
-    note: OptionalBody<Note>,
-) -> ApiResult<Json<orders::OrderView>> {
-    step(s, c, id, OrderAction::ConfirmReceipt, note).await
-}
-/// Complete a delivered order
-///
-/// `delivered` → `completed`. The body (`{"note": "…"}`) is optional.
-#[utoipa::path(
-    post,
-    path = "/orders/{id}/complete",
-    tag = "orders",
-    params(("id" = String, Path, description = "Order id")),
-    request_body(content = Option<Note>, description = "An optional note for the timeline."),
-    responses(
-        (status = 200, description = "The order after the transition.", body = orders::OrderView),
-        JsonBody, Forbidden, NotFound, Conflict,
-    ),
-)]
-async fn complete(
-    State(s): State<AppState>,
-    c: Caller,
-    Path(id): Path<String>,
-    note: OptionalBody<Note>,
-) -> ApiResult<Json<orders::OrderView>> {
-    step(s, c, id, OrderAction::Complete, note).await
+
+transitions! {
+    approve => Approve, "/orders/{id}/approve",
+        "Approve an order held for review",
+        "`pending_review` → `approved`; HQ or the region's admin. The body (`{\"note\": \"…\"}`) is optional.";
+    reject => Reject, "/orders/{id}/reject",
+        "Reject an order held for review",
+        "`pending_review` → `rejected`; releases its reservations. The body (`{\"note\": \"…\"}`) is optional.";
+    allocate => Allocate, "/orders/{id}/allocate",
+        "Allocate an approved order",
+        "`approved` → `allocated`: its reserved stock is committed to it. The body (`{\"note\": \"…\"}`) is optional.";
+    cancel => Cancel, "/orders/{id}/cancel",
+        "Cancel an order",
+        "Before shipping; releases its reservations. The body (`{\"note\": \"…\"}`) is optional.";
+    confirm_receipt => ConfirmReceipt, "/orders/{id}/receipt",
+        "Confirm receipt of a delivered order",
+        "`in_transit` → `delivered`; the dealer (or its center). The body (`{\"note\": \"…\"}`) is optional.";
+    complete => Complete, "/orders/{id}/complete",
+        "Complete a delivered order",
+        "`delivered` → `completed`. The body (`{\"note\": \"…\"}`) is optional.";
 }
 
 /// Ship from one warehouse
