@@ -3,7 +3,8 @@
 //! status (read from the database), every plugin call of the order's trace
 //! with its fuel, the group commits, and the database pool. Faults and
 //! quarantines are checked where a faulty plugin is deployed
-//! (tests/deployments.rs, the guard test).
+//! (tests/deployments.rs, the guard test). And `/readyz`, which reads the
+//! schema's state.
 
 mod common;
 
@@ -147,4 +148,37 @@ async fn every_sample_line_is_well_formed() {
             "{line}"
         );
     }
+}
+
+/// `/readyz` says ready only with the schema at the binary's newest
+/// migration and every region's plugins loaded; otherwise 503 and why.
+async fn readiness_follows_the_schema(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = db.start().await;
+    let ready = server.get(HQ, "/readyz").await.expect(200);
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["regions"], 32);
+
+    // As if the newest migration had not run (an older binary's schema).
+    let pool = db.pool().await;
+    sqlx::query(
+        "DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let reply = server.get(HQ, "/readyz").await;
+    assert_eq!(reply.status, 503, "{}", reply.text);
+    assert!(reply.text.contains("migrations"), "{}", reply.text);
+    server.get(HQ, "/healthz").await.expect(200);
+}
+
+#[tokio::test]
+async fn readiness_follows_the_schema_sqlite() {
+    readiness_follows_the_schema(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn readiness_follows_the_schema_postgres() {
+    readiness_follows_the_schema(Backend::Postgres).await;
 }

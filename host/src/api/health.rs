@@ -36,24 +36,36 @@ struct Ready {
     regions: usize,
 }
 
-/// Readiness: migrations ran (they run before the server binds), the
-/// plugins are loaded and the database answers.
+/// Readiness: the schema is at this binary's newest migration, every
+/// region of the brand has its plugin set loaded, and the database answers.
 #[utoipa::path(
     get,
     path = "/readyz",
     tag = "operations",
     responses(
         (status = 200, description = "Ready to take requests.", body = Ready),
-        (status = 503, description = "The database does not answer; the reason in words.", body = String, content_type = "text/plain"),
+        (status = 503, description = "Not ready: the reason in words.", body = String, content_type = "text/plain"),
     ),
 )]
 async fn ready(State(state): State<AppState>) -> Result<Json<Ready>, (StatusCode, String)> {
-    sqlx::query("SELECT 1")
-        .execute(&state.store.pool)
+    let unavailable = |reason: String| (StatusCode::SERVICE_UNAVAILABLE, reason);
+    let migrated = state
+        .store
+        .migrated()
         .await
-        .map_err(|err| (StatusCode::SERVICE_UNAVAILABLE, format!("database: {err}")))?;
+        .map_err(|err| unavailable(format!("database: {err}")))?;
+    if !migrated {
+        return Err(unavailable("database: migrations not applied".into()));
+    }
+    let loaded = state.policies.current().regions.len();
+    let configured = state.brand.regions.len();
+    if loaded < configured {
+        return Err(unavailable(format!(
+            "plugins: {loaded} of {configured} regions loaded"
+        )));
+    }
     Ok(Json(Ready {
         status: "ready",
-        regions: state.policies.current().regions.len(),
+        regions: loaded,
     }))
 }

@@ -127,10 +127,23 @@ impl Store {
                     .await?
             }
         };
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        MIGRATOR.run(&pool).await?;
         Ok(Store { pool, backend })
     }
+
+    /// Whether the newest migration this binary knows has been applied.
+    pub async fn migrated(&self) -> StoreResult<bool> {
+        let newest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(applied == Some(newest))
+    }
 }
+
+/// The schema, migrated at start (`host/migrations/`).
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 impl Store {
     /// Begins a transaction that will write. On SQLite it takes the write
