@@ -59,6 +59,7 @@ impl ServeArgs {
                 None => {}
             }
             println!("chanhost serving {} regions at {url}/v1", running.state.policies.current().regions.len());
+            println!("  console {url}/console/   API docs {url}/docs   metrics {url}/metrics");
             if let Some(dataset) = &running.dataset {
                 println!("demo tokens (from the data set's tokens.toml):");
                 let mut shown = [0usize; 3];
