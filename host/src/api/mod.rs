@@ -2,6 +2,9 @@
 //! caller extractor in `auth`, the error type in `error`. Handlers stay
 //! thin: parse, authorise, one call into `service` or `store`.
 
+#[macro_use]
+mod transitions;
+
 pub mod alerts;
 pub mod auth;
 pub mod catalogue;

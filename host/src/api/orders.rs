@@ -17,7 +17,7 @@ use super::{ApiError, ApiResult, AppState, Body, Caller, Role};
 use crate::domain::{OrderAction, OrderStatus};
 use crate::service::lifecycle::{self, Note, ShipRequest, TrackingEvent};
 use crate::service::placement::{self, PlaceOrder, Placed};
-use crate::store::orders::{self, OrderFilter, OrderHeader};
+use crate::store::orders::{self, OrderFilter, OrderHeader, OrderView};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -251,54 +251,26 @@ async fn step(
     ))
 }
 
-/// One lifecycle transition per endpoint: the same request (an optional
-/// note) and answer (the order after it), each with its own documentation.
-macro_rules! transitions {
-    ($($name:ident => $action:ident, $path:literal, $summary:literal, $description:literal;)*) => {$(
-        #[doc = $summary]
-        #[doc = ""]
-        #[doc = $description]
-        #[utoipa::path(
-            post,
-            path = $path,
-            tag = "orders",
-            params(("id" = String, Path, description = "Order id")),
-            request_body(content = Option<Note>, description = "An optional note for the timeline."),
-            responses(
-                (status = 200, description = "The order after the transition.", body = orders::OrderView),
-                JsonBody, Forbidden, NotFound, Conflict,
-            ),
-        )]
-        async fn $name(
-            State(state): State<AppState>,
-            caller: Caller,
-            Path(id): Path<String>,
-            note: OptionalBody<Note>,
-        ) -> ApiResult<Json<orders::OrderView>> {
-            step(state, caller, id, OrderAction::$action, note).await
-        }
-    )*};
-}
-
 transitions! {
+    "orders", "Order id", OrderView, OrderAction, "An optional note for the timeline.";
     approve => Approve, "/orders/{id}/approve",
         "Approve an order held for review",
-        "`pending_review` → `approved`; HQ or the region's admin. The body (`{\"note\": \"…\"}`) is optional.";
+        "`pending_review` → `approved`; HQ or the region's admin.";
     reject => Reject, "/orders/{id}/reject",
         "Reject an order held for review",
-        "`pending_review` → `rejected`; releases its reservations. The body (`{\"note\": \"…\"}`) is optional.";
+        "`pending_review` → `rejected`; releases its reservations.";
     allocate => Allocate, "/orders/{id}/allocate",
         "Allocate an approved order",
-        "`approved` → `allocated`: its reserved stock is committed to it. The body (`{\"note\": \"…\"}`) is optional.";
+        "`approved` → `allocated`: its reserved stock is committed to it.";
     cancel => Cancel, "/orders/{id}/cancel",
         "Cancel an order",
-        "Before shipping; releases its reservations. The body (`{\"note\": \"…\"}`) is optional.";
+        "Before shipping; releases its reservations.";
     confirm_receipt => ConfirmReceipt, "/orders/{id}/receipt",
         "Confirm receipt of a delivered order",
-        "`in_transit` → `delivered`; the dealer (or its center). The body (`{\"note\": \"…\"}`) is optional.";
+        "`in_transit` → `delivered`; the dealer (or its center).";
     complete => Complete, "/orders/{id}/complete",
         "Complete a delivered order",
-        "`delivered` → `completed`. The body (`{\"note\": \"…\"}`) is optional.";
+        "`delivered` → `completed`.";
 }
 
 /// Ship from one warehouse

@@ -156,99 +156,18 @@ async fn step(
     ))
 }
 
-/// Approve a transfer
-///
-/// HQ only; reserves the quantities at the source. The body (`{"note": "…"}`) is optional.
-#[utoipa::path(
-    post,
-    path = "/transfers/{id}/approve",
-    tag = "transfers",
-    params(
-        ("id" = String, Path, description = "Transfer id"),
-    ),
-    request_body(content = Option<Note>, description = "An optional note for the history."),
-    responses(
-        (status = 200, description = "The transfer after the transition.", body = TransferView),
-        JsonBody, Forbidden, NotFound, Conflict,
-    ),
-)]
-async fn approve(
-    State(s): State<AppState>,
-    c: Caller,
-    Path(id): Path<String>,
-    note: OptionalBody<Note>,
-) -> ApiResult<Json<TransferView>> {
-    step(s, c, id, TransferAction::Approve, note).await
-}
-/// Ship a transfer
-///
-/// The goods leave the source, as movements. The body (`{"note": "…"}`) is optional.
-#[utoipa::path(
-    post,
-    path = "/transfers/{id}/ship",
-    tag = "transfers",
-    params(
-        ("id" = String, Path, description = "Transfer id"),
-    ),
-    request_body(content = Option<Note>, description = "An optional note for the history."),
-    responses(
-        (status = 200, description = "The transfer after the transition.", body = TransferView),
-        JsonBody, Forbidden, NotFound, Conflict,
-    ),
-)]
-async fn ship(
-    State(s): State<AppState>,
-    c: Caller,
-    Path(id): Path<String>,
-    note: OptionalBody<Note>,
-) -> ApiResult<Json<TransferView>> {
-    step(s, c, id, TransferAction::Ship, note).await
-}
-/// Receive a transfer
-///
-/// The goods arrive at the destination, as movements. The body (`{"note": "…"}`) is optional.
-#[utoipa::path(
-    post,
-    path = "/transfers/{id}/receive",
-    tag = "transfers",
-    params(
-        ("id" = String, Path, description = "Transfer id"),
-    ),
-    request_body(content = Option<Note>, description = "An optional note for the history."),
-    responses(
-        (status = 200, description = "The transfer after the transition.", body = TransferView),
-        JsonBody, Forbidden, NotFound, Conflict,
-    ),
-)]
-async fn receive(
-    State(s): State<AppState>,
-    c: Caller,
-    Path(id): Path<String>,
-    note: OptionalBody<Note>,
-) -> ApiResult<Json<TransferView>> {
-    step(s, c, id, TransferAction::Receive, note).await
-}
-/// Cancel a transfer
-///
-/// Before it ships; releases what approval reserved. The body (`{"note": "…"}`) is optional.
-#[utoipa::path(
-    post,
-    path = "/transfers/{id}/cancel",
-    tag = "transfers",
-    params(
-        ("id" = String, Path, description = "Transfer id"),
-    ),
-    request_body(content = Option<Note>, description = "An optional note for the history."),
-    responses(
-        (status = 200, description = "The transfer after the transition.", body = TransferView),
-        JsonBody, Forbidden, NotFound, Conflict,
-    ),
-)]
-async fn cancel(
-    State(s): State<AppState>,
-    c: Caller,
-    Path(id): Path<String>,
-    note: OptionalBody<Note>,
-) -> ApiResult<Json<TransferView>> {
-    step(s, c, id, TransferAction::Cancel, note).await
+transitions! {
+    "transfers", "Transfer id", TransferView, TransferAction, "An optional note for the history.";
+    approve => Approve, "/transfers/{id}/approve",
+        "Approve a transfer",
+        "HQ only; reserves the quantities at the source.";
+    ship => Ship, "/transfers/{id}/ship",
+        "Ship a transfer",
+        "The goods leave the source, as movements.";
+    receive => Receive, "/transfers/{id}/receive",
+        "Receive a transfer",
+        "The goods arrive at the destination, as movements.";
+    cancel => Cancel, "/transfers/{id}/cancel",
+        "Cancel a transfer",
+        "Before it ships; releases what approval reserved.";
 }
