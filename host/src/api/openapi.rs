@@ -181,7 +181,7 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
     }
     open_flattened(components);
     for (path, item) in doc.paths.paths.iter_mut() {
-        for operation in operations(item) {
+        for (_, operation) in operations(item) {
             // Handler names repeat across resources (`show`, `approve`):
             // the tag makes them unique.
             if let (Some(id), Some(tag)) = (
@@ -236,20 +236,22 @@ fn open_flattened(components: &mut utoipa::openapi::Components) {
     }
 }
 
-/// Every operation of a path item.
-pub fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut Operation> {
+/// Every operation of a path item, with its method's name.
+pub fn operations(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = (&'static str, &mut Operation)> {
     [
-        item.get.as_mut(),
-        item.put.as_mut(),
-        item.post.as_mut(),
-        item.delete.as_mut(),
-        item.options.as_mut(),
-        item.head.as_mut(),
-        item.patch.as_mut(),
-        item.trace.as_mut(),
+        ("get", item.get.as_mut()),
+        ("put", item.put.as_mut()),
+        ("post", item.post.as_mut()),
+        ("delete", item.delete.as_mut()),
+        ("options", item.options.as_mut()),
+        ("head", item.head.as_mut()),
+        ("patch", item.patch.as_mut()),
+        ("trace", item.trace.as_mut()),
     ]
     .into_iter()
-    .flatten()
+    .filter_map(|(method, operation)| Some((method, operation?)))
 }
 
 /// `/openapi.json` and `/docs`.
@@ -304,23 +306,8 @@ mod tests {
 
     fn each_operation(doc: &mut OpenApi, mut check: impl FnMut(&str, &str, &mut Operation)) {
         for (path, item) in doc.paths.paths.iter_mut() {
-            let methods = [
-                "get", "put", "post", "delete", "options", "head", "patch", "trace",
-            ];
-            let ops = [
-                item.get.as_mut(),
-                item.put.as_mut(),
-                item.post.as_mut(),
-                item.delete.as_mut(),
-                item.options.as_mut(),
-                item.head.as_mut(),
-                item.patch.as_mut(),
-                item.trace.as_mut(),
-            ];
-            for (method, op) in methods.into_iter().zip(ops) {
-                if let Some(op) = op {
-                    check(path, method, op);
-                }
+            for (method, op) in operations(item) {
+                check(path, method, op);
             }
         }
     }
