@@ -205,30 +205,29 @@ async fn the_docs_page_is_served_by_the_binary() {
 /// is pointed at them.
 #[tokio::test]
 async fn schemathesis_finds_no_fault_as_hq() {
-    let db = TestDb::new(Backend::Sqlite).await;
-    let server = db.start().await;
-    let world = World::create(&server).await;
-    schemathesis(&server, &db, HQ, &world, 100, 11);
+    fuzz(Backend::Sqlite, HQ, 100, 11).await;
 }
 
 /// A dealer is refused most things: every 403 must be documented, and what
 /// it may do (its orders, payments, claims) must conform too.
 #[tokio::test]
 async fn schemathesis_finds_no_fault_as_a_dealer() {
-    let db = TestDb::new(Backend::Sqlite).await;
-    let server = db.start().await;
-    let world = World::create(&server).await;
-    schemathesis(&server, &db, GD_DEALER, &world, 8, 12);
+    fuzz(Backend::Sqlite, GD_DEALER, 8, 12).await;
 }
 
 /// PostgreSQL refuses what SQLite stores (a NUL in text, for one): a
 /// shorter run as HQ on it.
 #[tokio::test]
 async fn schemathesis_finds_no_fault_on_postgresql() {
-    let db = TestDb::new(Backend::Postgres).await;
+    fuzz(Backend::Postgres, HQ, 15, 13).await;
+}
+
+/// A server on `backend` with the world in place, fuzzed as `token`.
+async fn fuzz(backend: Backend, token: &str, max_examples: u32, seed: u64) {
+    let db = TestDb::new(backend).await;
     let server = db.start().await;
     let world = World::create(&server).await;
-    schemathesis(&server, &db, HQ, &world, 15, 13);
+    schemathesis(&server, &db, token, &world, max_examples, seed);
 }
 
 /// Real identifiers for Schemathesis to put in paths.
