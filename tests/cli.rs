@@ -2,20 +2,9 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::*;
-
-fn chanhost(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chanhost"))
-        .args(args)
-        .env(
-            "CHANHOST_CACHE_DIR",
-            workspace().join("target/test-component-cache"),
-        )
-        .output()
-        .expect("run chanhost")
-}
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::SystemTime;
 
-use common::workspace;
+use common::{chanhost, workspace};
 use serde_json::Value;
 
 fn examples() -> PathBuf {
@@ -136,17 +136,6 @@ fn build_javascript() -> PathBuf {
     }
     assert!(wasm.exists(), "no {} after the build", wasm.display());
     wasm
-}
-
-fn chanhost<I: AsRef<OsStr>>(args: impl IntoIterator<Item = I>) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chanhost"))
-        .args(args)
-        .env(
-            "CHANHOST_CACHE_DIR",
-            workspace().join("target/test-component-cache"),
-        )
-        .output()
-        .expect("run chanhost")
 }
 
 /// Runs `chanhost plugin test` on the component and the fixtures, text

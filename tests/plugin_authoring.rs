@@ -12,18 +12,7 @@ use chanhost::policy::Limits;
 use chanhost_bundled_plugins::test_fixtures::{HOSTILE_PLUGIN, PRICING_WIT_0_1_0};
 use serde_json::{Value, json};
 
-use common::workspace;
-
-fn chanhost(args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_chanhost"))
-        .args(args)
-        .env(
-            "CHANHOST_CACHE_DIR",
-            workspace().join("target/test-component-cache"),
-        )
-        .output()
-        .expect("run chanhost")
-}
+use common::chanhost;
 
 /// `chanhost plugin run <plugin> --input <input> <extra…>`.
 fn plugin_run(plugin: &str, input: &Path, extra: &[&str]) -> Output {

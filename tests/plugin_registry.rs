@@ -7,7 +7,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::server::*;
 use common::*;
@@ -20,13 +20,9 @@ fn demo_key() -> PathBuf {
 }
 
 fn chanhost(args: &[&str], envs: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_chanhost"));
+    let mut command = chanhost_command();
     command
         .args(args)
-        .env(
-            "CHANHOST_CACHE_DIR",
-            workspace().join("target/test-component-cache"),
-        )
         .env_remove("CHANHOST_URL")
         .env_remove("CHANHOST_TOKEN");
     for (name, value) in envs {

@@ -9,25 +9,13 @@
 
 mod common;
 
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::workspace;
+use common::{chanhost, workspace};
 use serde_json::Value;
 
 const KINDS: [&str; 4] = ["anti-diversion", "pricing", "promotion", "sourcing"];
-
-fn chanhost<I: AsRef<OsStr>>(args: impl IntoIterator<Item = I>) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chanhost"))
-        .args(args)
-        .env(
-            "CHANHOST_CACHE_DIR",
-            workspace().join("target/test-component-cache"),
-        )
-        .output()
-        .expect("run chanhost")
-}
 
 /// A cargo for a generated crate, as its author would run it: without the
 /// outer cargo's variables (they describe the host's build, not this one),

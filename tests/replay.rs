@@ -7,10 +7,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::server::*;
-use common::{examples, workspace};
+use common::{chanhost_command, examples};
 use serde_json::{Value, json};
 
 /// Orders of several gd dealers, tiers and SKUs (some backordered), four
@@ -76,17 +75,13 @@ async fn place_orders(server: &TestServer) -> Vec<String> {
 
 /// Runs `chanhost replay … --json` on the test's database.
 fn replay(db: &TestDb, args: &[&str]) -> Value {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_chanhost"));
+    let mut command = chanhost_command();
     command
         .arg("replay")
         .args(args)
         .arg("--config")
         .arg(examples())
         .arg("--json")
-        .env(
-            "CHANHOST_CACHE_DIR",
-            workspace().join("target/test-component-cache"),
-        )
         .env_remove("CHANHOST_DATABASE_URL");
     match db.backend {
         Backend::Sqlite => command.arg("--data-dir").arg(db.data_dir()),

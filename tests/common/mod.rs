@@ -15,6 +15,27 @@ pub use chanhost_bundled_plugins::test_fixtures::{
     HOSTILE_ANTI_DIVERSION, HOSTILE_PLUGIN as HOSTILE_PRICING, HOSTILE_PROMOTION, HOSTILE_SOURCING,
 };
 
+/// The `chanhost` binary under test, sharing the tests' compiled-component
+/// cache (so no test compiles a plugin another already compiled).
+pub fn chanhost_command() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_chanhost"));
+    command.env(
+        "CHANHOST_CACHE_DIR",
+        workspace().join("target/test-component-cache"),
+    );
+    command
+}
+
+/// Runs `chanhost <args>` to completion.
+pub fn chanhost<I: AsRef<std::ffi::OsStr>>(
+    args: impl IntoIterator<Item = I>,
+) -> std::process::Output {
+    chanhost_command()
+        .args(args)
+        .output()
+        .expect("run chanhost")
+}
+
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -5,14 +5,14 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 use sqlx::{AnyPool, Executor, Row};
 
-use super::{examples, workspace};
+use super::{chanhost_command, examples};
 
 /// Demo tokens of the example data set (examples/brand/dataset/tokens.toml).
 pub const HQ: &str = "demo-hq-admin";
@@ -190,7 +190,7 @@ impl TestServer {
             let n = db.starts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let log = db.dir.path().join(format!("server-{n}.log"));
             let port = free_port();
-            let mut command = Command::new(env!("CARGO_BIN_EXE_chanhost"));
+            let mut command = chanhost_command();
             command
                 .arg("serve")
                 .arg("--config")
@@ -199,10 +199,6 @@ impl TestServer {
                 .arg(db.data_dir())
                 .arg("--listen")
                 .arg(format!("127.0.0.1:{port}"))
-                .env(
-                    "CHANHOST_CACHE_DIR",
-                    workspace().join("target/test-component-cache"),
-                )
                 .env_remove("CHANHOST_DATABASE_URL")
                 .stdin(Stdio::null());
             if let Some(pg) = &db.postgres {
