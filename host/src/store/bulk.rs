@@ -2,9 +2,7 @@
 //! batch of orders costs a handful of statements instead of dozens per
 //! order. Chunked to [`MAX_PARAMS`] parameters per statement.
 
-use sqlx::AnyConnection;
-
-use super::StoreResult;
+use super::Backend;
 
 /// One bound value.
 #[derive(Debug, Clone)]
@@ -55,66 +53,148 @@ impl From<Option<&str>> for Value {
     }
 }
 
-/// Parameters per statement. Both databases allow far more (32,766 and
-/// 65,535), but sqlx's SQLite binding looks each parameter up by name in a
-/// list, so its cost grows with the square of the count: measured with
-/// `bench http`, 240 made batch inserts about 8× faster than 1,600.
-pub const MAX_PARAMS: usize = 240;
+/// Parameters per statement; both databases allow more (32,766 and
+/// 65,535). On SQLite the parameters are anonymous (`?`, see [`Params`]):
+/// sqlx binds a named one by looking its name up in a list, which made a
+/// statement's binding cost grow with the square of its parameters.
+pub const MAX_PARAMS: usize = 3_000;
 
-/// Inserts `rows` (each as long as `columns`) into `table`.
-pub async fn insert(
-    conn: &mut AnyConnection,
-    table: &str,
-    columns: &[&str],
-    rows: &[Vec<Value>],
-) -> StoreResult<()> {
-    let per_chunk = (MAX_PARAMS / columns.len()).max(1);
-    for chunk in rows.chunks(per_chunk) {
-        let sql = statement(table, columns, chunk.len());
-        let mut query = sqlx::query(&sql);
-        for row in chunk {
-            debug_assert_eq!(row.len(), columns.len(), "{table}: row width");
-            for value in row {
-                query = match value {
-                    Value::Int(v) => query.bind(*v),
-                    Value::Text(v) => query.bind(v.as_str()),
-                    Value::MaybeText(v) => query.bind(v.as_deref()),
-                };
-            }
-        }
-        query.execute(&mut *conn).await?;
-    }
-    Ok(())
+/// Writes a statement's parameters in the backend's own style: `$1, $2, …`
+/// on PostgreSQL, anonymous `?` on SQLite, where sqlx binds them in order
+/// without a name lookup per parameter.
+pub struct Params {
+    backend: Backend,
+    next: usize,
 }
 
-fn statement(table: &str, columns: &[&str], rows: usize) -> String {
-    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-    let mut n = 0;
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..columns.len() {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            n += 1;
-            sql.push('$');
-            sql.push_str(&n.to_string());
-        }
-        sql.push(')');
+impl Params {
+    pub fn new(backend: Backend) -> Self {
+        Params { backend, next: 1 }
     }
-    sql
+
+    /// Appends the next parameter to `sql`.
+    pub fn push(&mut self, sql: &mut String) {
+        match self.backend {
+            Backend::Sqlite => sql.push('?'),
+            Backend::Postgres => {
+                sql.push('$');
+                sql.push_str(&self.next.to_string());
+            }
+        }
+        self.next += 1;
+    }
+
+    /// `(…), (…), …`: `rows` tuples of `width` parameters.
+    pub fn rows(&mut self, rows: usize, width: usize) -> String {
+        let mut sql = String::with_capacity(rows * width * 5);
+        for r in 0..rows {
+            sql.push_str(if r == 0 { "(" } else { ", (" });
+            for c in 0..width {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                self.push(&mut sql);
+            }
+            sql.push(')');
+        }
+        sql
+    }
+}
+
+/// One statement and the values of its parameters, in order.
+#[derive(Debug, Default)]
+pub struct Statement {
+    pub sql: String,
+    pub values: Vec<Value>,
+}
+
+impl Statement {
+    /// The query, bound.
+    pub fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+        bind(sqlx::query(&self.sql), &self.values)
+    }
+
+    /// Several statements as one, run in one call: SQLite runs them in
+    /// order and stops at the first that fails. (PostgreSQL takes one
+    /// statement with parameters per call.)
+    pub fn join(statements: impl IntoIterator<Item = Statement>) -> Statement {
+        let mut joined = Statement::default();
+        for statement in statements {
+            if !joined.sql.is_empty() {
+                joined.sql.push_str(";\n");
+            }
+            joined.sql.push_str(&statement.sql);
+            joined.values.extend(statement.values);
+        }
+        joined
+    }
+}
+
+/// Binds `values` in order.
+pub fn bind<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    values: &'q [Value],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for value in values {
+        query = match value {
+            Value::Int(v) => query.bind(*v),
+            Value::Text(v) => query.bind(v.as_str()),
+            Value::MaybeText(v) => query.bind(v.as_deref()),
+        };
+    }
+    query
+}
+
+/// The statements that insert `rows` (each as long as `columns`) into
+/// `table`, [`MAX_PARAMS`] parameters at most each.
+pub fn inserts(
+    backend: Backend,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Value>>,
+) -> Vec<Statement> {
+    let per_chunk = (MAX_PARAMS / columns.len()).max(1);
+    let mut statements = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_chunk).collect();
+        debug_assert!(
+            chunk.iter().all(|row| row.len() == columns.len()),
+            "{table}: row width"
+        );
+        statements.push(Statement {
+            sql: statement(Params::new(backend), table, columns, chunk.len()),
+            values: chunk.into_iter().flatten().collect(),
+        });
+    }
+    statements
+}
+
+fn statement(mut params: Params, table: &str, columns: &[&str], rows: usize) -> String {
+    format!(
+        "INSERT INTO {table} ({}) VALUES {}",
+        columns.join(", "),
+        params.rows(rows, columns.len())
+    )
 }
 
 #[cfg(test)]
 mod tests {
+    use super::{Backend, Params, statement};
+
     #[test]
-    fn numbers_parameters_across_rows() {
+    fn numbers_parameters_across_rows_on_postgres() {
         assert_eq!(
-            super::statement("t", &["a", "b"], 2),
+            statement(Params::new(Backend::Postgres), "t", &["a", "b"], 2),
             "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
+        );
+    }
+
+    #[test]
+    fn anonymous_parameters_on_sqlite() {
+        assert_eq!(
+            statement(Params::new(Backend::Sqlite), "t", &["a", "b"], 2),
+            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)"
         );
     }
 }

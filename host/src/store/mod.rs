@@ -77,6 +77,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Clone)]
 pub struct Store {
     pub pool: AnyPool,
+    /// Where write transactions run ([`Store::begin_write`]): one
+    /// connection on SQLite, the shared pool on PostgreSQL.
+    pub write_pool: AnyPool,
     pub backend: Backend,
 }
 
@@ -99,36 +102,34 @@ impl Store {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
         let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
-        let pool = match backend {
-            // WAL lets readers run beside the one writer; FULL makes each
-            // commit durable before it is acknowledged.
+        let (pool, write_pool) = match backend {
+            // SQLite takes one writer at a time: writes get a connection of
+            // their own, so a write never waits behind the readers for a
+            // connection nor spins on the database's lock, and that
+            // connection's page cache stays warm with the pages writes touch.
             Backend::Sqlite => {
-                AnyPoolOptions::new()
-                    .max_connections(8)
-                    .test_before_acquire(false)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            conn.execute("PRAGMA journal_mode = WAL").await?;
-                            conn.execute("PRAGMA synchronous = FULL").await?;
-                            conn.execute("PRAGMA mmap_size = 268435456").await?;
-                            conn.execute("PRAGMA busy_timeout = 10000").await?;
-                            conn.execute("PRAGMA foreign_keys = ON").await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_with(options)
-                    .await?
+                let reads = sqlite_pool(8, READER_PRAGMAS)
+                    .connect_with(options.clone())
+                    .await?;
+                let writes = sqlite_pool(1, WRITER_PRAGMAS).connect_with(options).await?;
+                tokio::spawn(checkpoint_wal(reads.clone()));
+                (reads, writes)
             }
             Backend::Postgres => {
-                AnyPoolOptions::new()
+                let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
-                    .await?
+                    .await?;
+                (pool.clone(), pool)
             }
         };
-        MIGRATOR.run(&pool).await?;
-        Ok(Store { pool, backend })
+        MIGRATOR.run(&write_pool).await?;
+        Ok(Store {
+            pool,
+            write_pool,
+            backend,
+        })
     }
 
     /// Whether the newest migration this binary knows has been applied.
@@ -152,9 +153,54 @@ impl Store {
     /// would fail instead of waiting its turn.
     pub async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => self.write_pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.write_pool.begin().await?,
         })
+    }
+}
+
+/// Every SQLite connection: WAL lets readers run beside the one writer;
+/// FULL makes each commit durable before it is acknowledged.
+const READER_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA mmap_size = 268435456; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON";
+
+/// The write connection also leaves checkpoints to [`checkpoint_wal`], on
+/// another connection, unless the log grows far past SQLite's default
+/// (1,000 pages): a checkpoint inside a commit held up every order of the
+/// next batch. Statement journals (kept while a multi-row statement runs,
+/// to undo it alone) stay in memory.
+const WRITER_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA mmap_size = 268435456; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+     PRAGMA wal_autocheckpoint = 16000; PRAGMA temp_store = MEMORY";
+
+/// A SQLite pool of `connections`, each set up with `pragmas`.
+fn sqlite_pool(connections: u32, pragmas: &'static str) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(connections)
+        .test_before_acquire(false)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                conn.execute(pragmas).await?;
+                Ok(())
+            })
+        })
+}
+
+/// Copies the write-ahead log into the database every so often, beside
+/// the writer (a passive checkpoint never waits for it nor blocks it).
+/// Ends when the pool closes.
+async fn checkpoint_wal(reads: AnyPool) {
+    let mut every = tokio::time::interval(Duration::from_millis(200));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !reads.is_closed() {
+        every.tick().await;
+        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&reads)
+            .await
+            && !reads.is_closed()
+        {
+            tracing::warn!(error = %err, "WAL checkpoint failed");
+        }
     }
 }
 

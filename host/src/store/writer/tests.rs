@@ -132,3 +132,30 @@ async fn a_later_batch_sees_what_earlier_batches_reserved() {
     );
     assert_eq!(reserved(&store).await, (5, 5));
 }
+
+#[tokio::test]
+async fn a_batch_failing_midway_writes_nothing_and_the_next_batch_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_stock(dir.path(), 10).await;
+    let first = order("k1", 2);
+    // The same order id twice: the second insert fails after the stock
+    // update of the same call has run.
+    let mut clash = order("k2", 3);
+    clash.id = first.id.clone();
+    assert!(fast::write(&store, &[&first, &clash]).await.is_err());
+    assert_eq!(reserved(&store).await, (0, 0));
+    let (orders,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM orders")
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    assert_eq!(orders, 0);
+
+    // The write connection was rolled back, not left inside the failed
+    // transaction: the next batch commits.
+    let next = order("k3", 1);
+    assert_eq!(
+        write_batch(&store, &[&next]).await.unwrap(),
+        vec![Inserted::Created]
+    );
+    assert_eq!(reserved(&store).await, (1, 1));
+}
