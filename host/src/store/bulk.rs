@@ -73,7 +73,7 @@ impl Params {
     }
 
     /// Appends the next parameter to `sql`.
-    pub fn push(&mut self, sql: &mut String) {
+    fn push(&mut self, sql: &mut String) {
         match self.backend {
             Backend::Sqlite => sql.push('?'),
             Backend::Postgres => {
@@ -109,6 +109,14 @@ pub struct Statement {
 }
 
 impl Statement {
+    /// A statement without parameters.
+    pub fn plain(sql: &str) -> Statement {
+        Statement {
+            sql: sql.into(),
+            values: Vec::new(),
+        }
+    }
+
     /// The query, bound.
     pub fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
         bind(sqlx::query(&self.sql), &self.values)

@@ -108,10 +108,10 @@ impl Store {
             // connection nor spins on the database's lock, and that
             // connection's page cache stays warm with the pages writes touch.
             Backend::Sqlite => {
-                let reads = sqlite_pool(8, READER_PRAGMAS)
-                    .connect_with(options.clone())
+                let reads = sqlite_pool(8, None).connect_with(options.clone()).await?;
+                let writes = sqlite_pool(1, Some(WRITER_PRAGMAS))
+                    .connect_with(options)
                     .await?;
-                let writes = sqlite_pool(1, WRITER_PRAGMAS).connect_with(options).await?;
                 tokio::spawn(checkpoint_wal(reads.clone()));
                 (reads, writes)
             }
@@ -161,26 +161,28 @@ impl Store {
 
 /// Every SQLite connection: WAL lets readers run beside the one writer;
 /// FULL makes each commit durable before it is acknowledged.
-const READER_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA mmap_size = 268435456; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON";
 
-/// The write connection also leaves checkpoints to [`checkpoint_wal`], on
-/// another connection, unless the log grows far past SQLite's default
-/// (1,000 pages): a checkpoint inside a commit held up every order of the
-/// next batch. Statement journals (kept while a multi-row statement runs,
-/// to undo it alone) stay in memory.
-const WRITER_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-     PRAGMA mmap_size = 268435456; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-     PRAGMA wal_autocheckpoint = 16000; PRAGMA temp_store = MEMORY";
+/// The write connection, besides: it leaves checkpoints to
+/// [`checkpoint_wal`], on another connection, unless the log grows far past
+/// SQLite's default (1,000 pages): a checkpoint inside a commit held up
+/// every order of the next batch. Statement journals (kept while a
+/// multi-row statement runs, to undo it alone) stay in memory.
+const WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 16000; PRAGMA temp_store = MEMORY";
 
-/// A SQLite pool of `connections`, each set up with `pragmas`.
-fn sqlite_pool(connections: u32, pragmas: &'static str) -> AnyPoolOptions {
+/// A SQLite pool of `connections`, each set up with [`SQLITE_PRAGMAS`] and
+/// then `extra`.
+fn sqlite_pool(connections: u32, extra: Option<&'static str>) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(connections)
         .test_before_acquire(false)
         .after_connect(move |conn, _| {
             Box::pin(async move {
-                conn.execute(pragmas).await?;
+                conn.execute(SQLITE_PRAGMAS).await?;
+                if let Some(extra) = extra {
+                    conn.execute(extra).await?;
+                }
                 Ok(())
             })
         })

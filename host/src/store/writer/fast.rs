@@ -38,11 +38,11 @@ async fn write_sqlite(store: &Store, orders: &[&NewOrder]) -> StoreResult<Vec<In
     let mut conn = store.write_pool.acquire().await?;
     let written = async {
         let reads = Statement::join(
-            std::iter::once(Statement {
-                sql: "BEGIN IMMEDIATE".into(),
-                values: Vec::new(),
-            })
-            .chain(reads(Backend::Sqlite, orders, "")),
+            std::iter::once(Statement::plain("BEGIN IMMEDIATE")).chain(reads(
+                Backend::Sqlite,
+                orders,
+                "",
+            )),
         );
         let rows = reads
             .query()
@@ -55,10 +55,7 @@ async fn write_sqlite(store: &Store, orders: &[&NewOrder]) -> StoreResult<Vec<In
             reserve(Backend::Sqlite, &batch.reserve)
                 .into_iter()
                 .chain(inserts(Backend::Sqlite, &batch.accepted))
-                .chain(std::iter::once(Statement {
-                    sql: "COMMIT".into(),
-                    values: Vec::new(),
-                })),
+                .chain(std::iter::once(Statement::plain("COMMIT"))),
         );
         writes.query().persistent(false).execute(&mut *conn).await?;
         Ok(batch.outcomes)
