@@ -335,6 +335,53 @@ async fn cancellation_releases_reservations_postgres() {
     cancellation_releases_reservations(Backend::Postgres).await;
 }
 
+/// Stock that arrives is ordered from at once: the order after a receipt
+/// is sourced from it (on SQLite placement reads the writer's stock book,
+/// which the receipt makes stale).
+async fn received_stock_is_ordered_from_at_once(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = db.start().await;
+    let pool = db.pool().await;
+    let all = server.inventory("WH-GD-1", "BJ-010").await.0
+        + server.inventory("WH-GD-2", "BJ-010").await.0;
+    server
+        .place(GD_DEALER, "receipt-1", one_line("BJ-010", all))
+        .await
+        .expect(201);
+    let (on_hand, reserved) = server.inventory("WH-GD-2", "BJ-010").await;
+    assert_eq!(reserved, on_hand, "all of gd's own stock is reserved");
+
+    server
+        .post(
+            GD_ADMIN,
+            "/v1/inventory/receipts",
+            json!({"warehouse_id": "WH-GD-2", "reference": "batch 2026-12-06",
+                "lines": [{"sku": "BJ-010", "quantity": 20}]}),
+        )
+        .await
+        .expect(201);
+    let order = server
+        .place(HQ, "receipt-2", one_line_for("D-GD-0003", "BJ-010", 20))
+        .await
+        .expect(201);
+    assert_eq!(order["status"], "approved", "{order}");
+    assert_eq!(
+        allocated(&order, "BJ-010"),
+        BTreeMap::from([("WH-GD-2".to_string(), 20)])
+    );
+    assert_ledger_balances(&pool).await;
+}
+
+#[tokio::test]
+async fn received_stock_is_ordered_from_at_once_sqlite() {
+    received_stock_is_ordered_from_at_once(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn received_stock_is_ordered_from_at_once_postgres() {
+    received_stock_is_ordered_from_at_once(Backend::Postgres).await;
+}
+
 // ---------------------------------------------------------------------------
 
 async fn illegal_transition_is_409_naming_what_is_allowed(backend: Backend) {

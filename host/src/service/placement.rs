@@ -2,6 +2,8 @@
 //! read, run the pipeline once, then write the order and reserve its stock
 //! in one transaction. If stock moved between the read and the write, the
 //! order is evaluated again on fresh stock; nothing is ever half-written.
+//! On SQLite the stock comes from the stock book (`store::stock_book`), not
+//! a read of the table.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,6 +14,7 @@ use crate::api::{ApiError, ApiResult, AppState, Caller, FieldProblem, Role};
 use crate::domain::{Order, OrderLine, OrderStatus, OrderType, Urgency, Warehouse, WarehouseLevel};
 use crate::policy::{Decision, DecisionStatus, OrderContext, Reason};
 use crate::store::orders::{self, Inserted, NewAllocation, NewLine, NewOrder, OrderView};
+use crate::store::stock_book::CandidateStock;
 use crate::store::{self, dealers, inventory};
 
 /// Largest quantity one line may ask for, in cases.
@@ -149,10 +152,7 @@ pub async fn place(
     for _ in 0..ATTEMPTS {
         let mut all_skus = skus.clone();
         all_skus.extend(extra_skus.iter().map(String::as_str));
-        let rows = {
-            let mut conn = state.store.pool.acquire().await?;
-            inventory::available_in(&mut conn, &regions, &all_skus).await?
-        };
+        let (book_generation, rows) = candidate_stock(state, &regions, &all_skus).await?;
         let context = OrderContext {
             order: order.clone(),
             dealer: dealer.clone(),
@@ -181,6 +181,7 @@ pub async fn place(
         let new_order = new_order(
             &context,
             &decision,
+            book_generation,
             idempotency_key,
             &request_hash,
             &caller.actor(),
@@ -199,6 +200,9 @@ pub async fn place(
             }
             Inserted::OutOfStock { warehouse_id, sku } => {
                 tracing::debug!(order = %order.id, %warehouse_id, %sku, "stock moved during placement; re-evaluating");
+            }
+            Inserted::Stale => {
+                tracing::debug!(order = %order.id, "stock changed outside the order writer; re-evaluating");
             }
         }
     }
@@ -295,7 +299,29 @@ async fn replay(
     Ok(Placed::Replayed(Box::new(view)))
 }
 
-fn warehouses_from(rows: Vec<(String, String, String, String, i64)>) -> Vec<Warehouse> {
+/// The stock the order may draw on, from the stock book when it is loaded
+/// (with its generation), else from the table.
+async fn candidate_stock(
+    state: &AppState,
+    regions: &[&str],
+    skus: &[&str],
+) -> ApiResult<(Option<u64>, Vec<CandidateStock>)> {
+    if let Some((generation, rows)) = state
+        .store
+        .stock_book
+        .as_ref()
+        .and_then(|book| book.available_in(regions, skus))
+    {
+        return Ok((Some(generation), rows));
+    }
+    let mut conn = state.store.pool.acquire().await?;
+    Ok((
+        None,
+        inventory::available_in(&mut conn, regions, skus).await?,
+    ))
+}
+
+fn warehouses_from(rows: Vec<CandidateStock>) -> Vec<Warehouse> {
     let mut warehouses: BTreeMap<String, Warehouse> = BTreeMap::new();
     for (id, region, level, sku, available) in rows {
         let level = match level.as_str() {
@@ -349,6 +375,7 @@ fn rejected(decision: &Decision) -> ApiError {
 fn new_order(
     context: &OrderContext,
     decision: &Decision,
+    book_generation: Option<u64>,
     idempotency_key: &str,
     request_hash: &str,
     actor: &str,
@@ -435,6 +462,7 @@ fn new_order(
             })
             .collect(),
         backorders: backorders.into_iter().collect(),
+        book_generation,
     })
 }
 

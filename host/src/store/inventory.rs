@@ -151,7 +151,7 @@ pub async fn available_in(
     conn: &mut AnyConnection,
     regions: &[&str],
     skus: &[&str],
-) -> StoreResult<Vec<(String, String, String, String, i64)>> {
+) -> StoreResult<Vec<super::stock_book::CandidateStock>> {
     if regions.is_empty() || skus.is_empty() {
         return Ok(Vec::new());
     }

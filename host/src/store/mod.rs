@@ -20,17 +20,20 @@ pub mod orders;
 pub mod payments;
 pub mod registry;
 pub mod seed;
+pub mod stock_book;
 pub mod tokens;
 pub mod transfers;
 pub mod writer;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
+pub use stock_book::StockBook;
 pub use writer::OrderWriter;
 
 /// Which database a store talks to.
@@ -81,6 +84,8 @@ pub struct Store {
     /// connection on SQLite, the shared pool on PostgreSQL.
     pub write_pool: AnyPool,
     pub backend: Backend,
+    /// What placement reads instead of the stock table: SQLite only.
+    pub stock_book: Option<Arc<StockBook>>,
 }
 
 impl Store {
@@ -125,10 +130,18 @@ impl Store {
             }
         };
         MIGRATOR.run(&write_pool).await?;
+        let stock_book = match backend {
+            Backend::Sqlite => {
+                write_pool.execute(stock_book::SQLITE_SCHEMA).await?;
+                Some(Arc::new(StockBook::default()))
+            }
+            Backend::Postgres => None,
+        };
         Ok(Store {
             pool,
             write_pool,
             backend,
+            stock_book,
         })
     }
 

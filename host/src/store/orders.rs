@@ -37,6 +37,9 @@ pub struct NewOrder {
     pub lines: Vec<NewLine>,
     pub allocations: Vec<NewAllocation>,
     pub backorders: Vec<(String, u32)>,
+    /// The generation of the stock book the order was evaluated on
+    /// (SQLite); `None` when its stock was read from the table.
+    pub book_generation: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -164,6 +167,9 @@ pub enum Inserted {
         warehouse_id: String,
         sku: String,
     },
+    /// Stock changed outside the order writer since the stock book the
+    /// order was evaluated on: re-evaluate on the reloaded book.
+    Stale,
 }
 
 /// Writes the order, its lines, reservations (with movements), backorders

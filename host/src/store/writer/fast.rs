@@ -8,7 +8,11 @@
 //! thread may wait for a core (about a millisecond per call was measured
 //! under `bench http`, against a dozen calls per batch before). Under the
 //! write lock nothing else can move the stock between the read and the
-//! write.
+//! write. The same two calls keep the stock book (`store::stock_book`):
+//! the first reads the stock epoch (and the book is loaded again if the
+//! epoch is not the book's), the second the epoch the batch's own writes
+//! left, and the figures read, less what the batch reserved, go into the
+//! book before the connection is given back.
 //!
 //! On PostgreSQL, where several hosts may share the database, the stock
 //! rows are locked when read and each update is guarded; if a guard fails
@@ -23,7 +27,8 @@ use sqlx::pool::PoolConnection;
 use super::super::bulk::{self, Params, Statement, Value};
 use super::super::inventory::MovementKind;
 use super::super::orders::{Inserted, NewOrder};
-use super::super::{Backend, Store, StoreResult, new_id};
+use super::super::stock_book::{self, StockBook};
+use super::super::{Backend, Store, StoreError, StoreResult, new_id};
 
 type StockKey = (String, String);
 
@@ -35,14 +40,13 @@ pub async fn write(store: &Store, orders: &[&NewOrder]) -> StoreResult<Option<Ve
 }
 
 async fn write_sqlite(store: &Store, orders: &[&NewOrder]) -> StoreResult<Vec<Inserted>> {
+    let book = store.stock_book.as_deref();
     let mut conn = store.write_pool.acquire().await?;
     let written = async {
         let reads = Statement::join(
-            std::iter::once(Statement::plain("BEGIN IMMEDIATE")).chain(reads(
-                Backend::Sqlite,
-                orders,
-                "",
-            )),
+            std::iter::once(Statement::plain("BEGIN IMMEDIATE"))
+                .chain(reads(Backend::Sqlite, orders, ""))
+                .chain(book.map(|_| Statement::plain(EPOCH_READ))),
         );
         let rows = reads
             .query()
@@ -50,21 +54,78 @@ async fn write_sqlite(store: &Store, orders: &[&NewOrder]) -> StoreResult<Vec<In
             .fetch_all(&mut *conn)
             .await?;
         let found = read_rows(&rows)?;
-        let batch = decide(orders, found);
+        let generation = match (book, found.epoch) {
+            (Some(book), Some(epoch)) => Some(match book.current(epoch) {
+                Some(generation) => generation,
+                None => load_book(&mut conn, book, epoch).await?,
+            }),
+            _ => None,
+        };
+        let batch = decide(orders, found, generation);
         let writes = Statement::join(
             reserve(Backend::Sqlite, &batch.reserve)
                 .into_iter()
                 .chain(inserts(Backend::Sqlite, &batch.accepted))
+                .chain(book.map(|_| Statement::plain(stock_book::EPOCH_SQL)))
                 .chain(std::iter::once(Statement::plain("COMMIT"))),
         );
-        writes.query().persistent(false).execute(&mut *conn).await?;
+        let rows = writes
+            .query()
+            .persistent(false)
+            .fetch_all(&mut *conn)
+            .await?;
+        // Settled before the connection goes back: no other write can come
+        // between the commit and the book.
+        if let Some(book) = book {
+            let epoch: i64 = match rows.last() {
+                Some(row) => row.try_get(0)?,
+                None => return Err(StoreError::corrupt("stock epoch", "no row")),
+            };
+            book.settle(
+                epoch,
+                batch.available.iter().map(|((warehouse_id, sku), cases)| {
+                    (warehouse_id.as_str(), sku.as_str(), *cases)
+                }),
+            );
+        }
         Ok(batch.outcomes)
     }
     .await;
     if written.is_err() {
         roll_back(&mut conn).await;
+        if let Some(book) = book {
+            book.forget();
+        }
     }
     written
+}
+
+/// The epoch as a row of [`reads`]' shape (`what` 2).
+const EPOCH_READ: &str = "SELECT 2, '', '', epoch FROM stock_epoch";
+
+/// Loads the whole stock book in the writer's transaction, under its lock;
+/// returns the new generation.
+async fn load_book(
+    conn: &mut PoolConnection<sqlx::Any>,
+    book: &StockBook,
+    epoch: i64,
+) -> StoreResult<u64> {
+    let rows = sqlx::query(stock_book::LOAD_SQL)
+        .fetch_all(&mut **conn)
+        .await?;
+    let rows = rows
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get(0)?,
+                row.try_get(1)?,
+                row.try_get(2)?,
+                row.try_get(3)?,
+                row.try_get(4)?,
+            ))
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(book.load(epoch, rows))
 }
 
 /// Ends a failed batch's transaction (the error may have come before it
@@ -91,7 +152,7 @@ async fn write_postgres(store: &Store, orders: &[&NewOrder]) -> StoreResult<Opti
         rows.extend(read.query().fetch_all(&mut *tx).await?);
     }
     let found = read_rows(&rows)?;
-    let batch = decide(orders, found);
+    let batch = decide(orders, found, None);
     // One row that no longer fits means another host moved the stock.
     for update in reserve(Backend::Postgres, &batch.reserve) {
         let expected = update.values.len() as u64 / 3;
@@ -113,13 +174,18 @@ struct Batch<'a> {
     outcomes: Vec<Inserted>,
     accepted: Vec<&'a NewOrder>,
     reserve: Vec<(StockKey, i64)>,
+    /// Every stock row read, as it stands once the batch is written.
+    available: BTreeMap<StockKey, i64>,
 }
 
-/// Decides in arrival order, as the careful path would.
-fn decide<'a>(orders: &[&'a NewOrder], found: Found) -> Batch<'a> {
+/// Decides in arrival order, as the careful path would. `generation` is
+/// the stock book's, when there is one: an order evaluated on an older
+/// one is sent back.
+fn decide<'a>(orders: &[&'a NewOrder], found: Found, generation: Option<u64>) -> Batch<'a> {
     let Found {
         taken,
         mut available,
+        ..
     } = found;
     let mut seen_keys: HashSet<(&str, &str)> = HashSet::new();
     let mut reserve: BTreeMap<StockKey, i64> = BTreeMap::new();
@@ -129,6 +195,11 @@ fn decide<'a>(orders: &[&'a NewOrder], found: Found) -> Batch<'a> {
         let key = (order.dealer_id.as_str(), order.idempotency_key.as_str());
         if taken.contains(&(key.0.to_string(), key.1.to_string())) || !seen_keys.insert(key) {
             outcomes.push(Inserted::Duplicate);
+            continue;
+        }
+        if order.book_generation.is_some() && order.book_generation != generation {
+            seen_keys.remove(&key);
+            outcomes.push(Inserted::Stale);
             continue;
         }
         for a in &order.allocations {
@@ -157,13 +228,14 @@ fn decide<'a>(orders: &[&'a NewOrder], found: Found) -> Batch<'a> {
         outcomes,
         accepted,
         reserve: reserve.into_iter().collect(),
+        available,
     }
 }
 
 /// The reads a batch decides on, as rows of `(what, a, b, n)`: `what` 0 is
 /// a `(dealer, idempotency key)` pair that an earlier order already used;
-/// 1 is a `(warehouse, SKU)` stock row and its available cases. Exact
-/// pairs, joined through `VALUES`: `IN (…) AND IN (…)` would read their
+/// 1 is a `(warehouse, SKU)` stock row and its available cases (2, the
+/// stock epoch, is [`EPOCH_READ`] on SQLite). Exact pairs, joined through `VALUES`: `IN (…) AND IN (…)` would read their
 /// whole cross product.
 fn reads(backend: Backend, orders: &[&NewOrder], stock_lock: &str) -> Vec<Statement> {
     let keys: Vec<(&str, &str)> = orders
@@ -217,28 +289,36 @@ fn pairs_statement(
     }
 }
 
-/// What [`reads`] found: the idempotency keys taken and the stock available.
+/// What [`reads`] found: the idempotency keys taken and the stock
+/// available; on SQLite also the stock epoch.
 struct Found {
     taken: HashSet<(String, String)>,
     available: BTreeMap<StockKey, i64>,
+    epoch: Option<i64>,
 }
 
 /// The rows of [`reads`].
 fn read_rows(rows: &[sqlx::any::AnyRow]) -> StoreResult<Found> {
     let mut taken = HashSet::new();
     let mut available = BTreeMap::new();
+    let mut epoch = None;
     for row in rows {
         let pair = (row.try_get(1)?, row.try_get(2)?);
         match row.try_get::<i64, _>(0)? {
             0 => {
                 taken.insert(pair);
             }
-            _ => {
+            1 => {
                 available.insert(pair, row.try_get(3)?);
             }
+            _ => epoch = Some(row.try_get(3)?),
         }
     }
-    Ok(Found { taken, available })
+    Ok(Found {
+        taken,
+        available,
+        epoch,
+    })
 }
 
 /// Reserves the batch's stock, many rows per statement, in key order (the

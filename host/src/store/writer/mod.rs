@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 mod fast;
 
 use super::orders::{self, Inserted, NewOrder};
-use super::{Store, StoreError, StoreResult};
+use super::{Store, StoreError, StoreResult, stock_book};
 use crate::metrics::CommitMetrics;
 use sqlx::Acquire;
 
@@ -86,11 +86,27 @@ async fn write_batch(store: &Store, orders: &[&NewOrder]) -> StoreResult<Vec<Ins
     write_each(store, orders).await
 }
 
-/// The careful path: one savepoint per order.
+/// The careful path: one savepoint per order. It does not keep the stock
+/// book: placement reads the table until the next batch loads the book.
 async fn write_each(store: &Store, orders: &[&NewOrder]) -> StoreResult<Vec<Inserted>> {
     let mut tx = store.begin_write().await?;
+    let generation = match &store.stock_book {
+        Some(book) => {
+            let epoch = sqlx::query_scalar(stock_book::EPOCH_SQL)
+                .fetch_one(&mut *tx)
+                .await?;
+            let generation = book.current(epoch);
+            book.forget();
+            generation
+        }
+        None => None,
+    };
     let mut outcomes = Vec::with_capacity(orders.len());
     for order in orders {
+        if order.book_generation.is_some() && order.book_generation != generation {
+            outcomes.push(Inserted::Stale);
+            continue;
+        }
         let mut savepoint = tx.begin().await?;
         let outcome = match orders::insert(&mut savepoint, order).await {
             Ok(outcome) => outcome,

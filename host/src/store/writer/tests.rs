@@ -51,6 +51,7 @@ fn order(key: &str, quantity: u32) -> NewOrder {
             quantity,
         }],
         backorders: Vec::new(),
+        book_generation: None,
     }
 }
 
@@ -158,4 +159,69 @@ async fn a_batch_failing_midway_writes_nothing_and_the_next_batch_is_written() {
         vec![Inserted::Created]
     );
     assert_eq!(reserved(&store).await, (1, 1));
+}
+
+#[tokio::test]
+async fn the_stock_book_follows_the_writer_and_stale_orders_go_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_stock(dir.path(), 10).await;
+    let book = store.stock_book.clone().expect("SQLite keeps a stock book");
+    let available = |book: &crate::store::StockBook| {
+        let (generation, rows) = book.available_in(&["r1"], &["S1"])?;
+        Some((generation, rows[0].4))
+    };
+    assert_eq!(available(&book), None, "loaded by the writer's first batch");
+
+    assert_eq!(
+        write_batch(&store, &[&order("k1", 4)]).await.unwrap(),
+        vec![Inserted::Created]
+    );
+    let (first, cases) = available(&book).unwrap();
+    assert_eq!(cases, 6, "the first batch loads the book and settles it");
+
+    // Orders evaluated on the book are written while nothing else moves
+    // stock: the writer's own reservations keep the generation.
+    let mut on_book = order("k2", 1);
+    on_book.book_generation = Some(first);
+    assert_eq!(
+        write_batch(&store, &[&on_book]).await.unwrap(),
+        vec![Inserted::Created]
+    );
+    assert_eq!(available(&book), Some((first, 5)));
+
+    // Stock arrives outside the writer: an order evaluated on the old book
+    // goes back, and the book is loaded again with the receipt.
+    sqlx::query("UPDATE stock SET on_hand = on_hand + 10")
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    let mut stale = order("k3", 1);
+    stale.book_generation = Some(first);
+    assert_eq!(
+        write_batch(&store, &[&stale]).await.unwrap(),
+        vec![Inserted::Stale]
+    );
+    let (second, cases) = available(&book).unwrap();
+    assert_ne!(second, first);
+    assert_eq!(cases, 15);
+    stale.book_generation = Some(second);
+    assert_eq!(
+        write_batch(&store, &[&stale]).await.unwrap(),
+        vec![Inserted::Created]
+    );
+
+    // The careful path checks the same way, and drops the book it does
+    // not keep.
+    sqlx::query("UPDATE stock SET on_hand = on_hand + 1")
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    let mut stale = order("k4", 1);
+    stale.book_generation = Some(second);
+    assert_eq!(
+        write_each(&store, &[&stale]).await.unwrap(),
+        vec![Inserted::Stale]
+    );
+    assert_eq!(available(&book), None);
+    assert_eq!(reserved(&store).await, (6, 6));
 }
