@@ -21,8 +21,10 @@ use crate::store::{self, dealers, inventory};
 pub const MAX_LINE_QUANTITY: i64 = 1_000_000;
 /// Most lines one order may have.
 pub const MAX_LINES: usize = 500;
-/// Evaluations per order before giving up on contended stock.
-const ATTEMPTS: usize = 4;
+/// Evaluations per order before giving up on contended stock (an answer
+/// of 503 that a retry with the same key may still place). On SQLite an
+/// attempt costs an evaluation on the stock book, not a read.
+const ATTEMPTS: usize = 8;
 
 /// The body of `POST /v1/orders`.
 #[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
