@@ -14,7 +14,7 @@ fn stdout(output: &Output) -> String {
 fn eval_example(region: &str, order: &str) -> Output {
     let examples = examples();
     let order = examples.join(format!("orders/{order}.json"));
-    chanhost(&[
+    chanhost([
         "eval",
         "--config",
         examples.to_str().unwrap(),
@@ -57,7 +57,7 @@ fn plugin_check_describes_a_good_component() {
             .wasm,
     )
     .unwrap();
-    let output = chanhost(&["plugin", "check", file.to_str().unwrap()]);
+    let output = chanhost(["plugin", "check", file.to_str().unwrap()]);
     assert!(output.status.success());
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["loads"], true);
@@ -72,7 +72,7 @@ fn plugin_check_names_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
     let not_wasm = dir.path().join("notes.wasm");
     std::fs::write(&not_wasm, "hello").unwrap();
-    let output = chanhost(&["plugin", "check", not_wasm.to_str().unwrap()]);
+    let output = chanhost(["plugin", "check", not_wasm.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["loads"], false);
@@ -87,7 +87,7 @@ fn plugin_check_names_what_is_wrong() {
     let empty = dir.path().join("empty.wasm");
     std::fs::write(&empty, wat_component("(component)")).unwrap();
     let report: serde_json::Value =
-        serde_json::from_slice(&chanhost(&["plugin", "check", empty.to_str().unwrap()]).stdout)
+        serde_json::from_slice(&chanhost(["plugin", "check", empty.to_str().unwrap()]).stdout)
             .unwrap();
     assert!(
         report["error"]
@@ -101,7 +101,7 @@ fn plugin_check_names_what_is_wrong() {
 #[test]
 fn plugin_check_loads_a_plugin_built_against_an_older_wit_version() {
     let file = chanhost_bundled_plugins::test_fixtures::PRICING_WIT_0_1_0;
-    let output = chanhost(&["plugin", "check", file]);
+    let output = chanhost(["plugin", "check", file]);
     assert!(output.status.success(), "{}", stdout(&output));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["loads"], true);
@@ -125,7 +125,7 @@ fn plugin_check_refuses_a_wit_version_the_host_does_not_support() {
         ),
     )
     .unwrap();
-    let output = chanhost(&["plugin", "check", future.to_str().unwrap()]);
+    let output = chanhost(["plugin", "check", future.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(

@@ -17,13 +17,13 @@ use common::chanhost;
 /// `chanhost plugin run <plugin> --input <input> <extra…>`.
 fn plugin_run(plugin: &str, input: &Path, extra: &[&str]) -> Output {
     let args = ["plugin", "run", plugin, "--input", arg(input)];
-    chanhost(&[&args[..], extra].concat())
+    chanhost([&args[..], extra].concat())
 }
 
 /// `chanhost plugin test <plugin> <fixtures> <extra…>`.
 fn plugin_test(plugin: &str, fixtures: &Path, extra: &[&str]) -> Output {
     let args = ["plugin", "test", plugin, arg(fixtures)];
-    chanhost(&[&args[..], extra].concat())
+    chanhost([&args[..], extra].concat())
 }
 
 fn arg(path: &Path) -> &str {
@@ -71,7 +71,7 @@ impl Scratch {
 
     /// What `plugin run --example-input <kind>` prints, as a file.
     fn example_input(&self, kind: &str) -> PathBuf {
-        let output = chanhost(&["plugin", "run", "--example-input", kind]);
+        let output = chanhost(["plugin", "run", "--example-input", kind]);
         assert!(output.status.success(), "{}", stderr(&output));
         self.write(&format!("{kind}-input.json"), &output.stdout)
     }
@@ -354,7 +354,7 @@ fn refused_components_are_named_with_what_is_wrong() {
         assert!(error.contains(&named), "{what}: {error}");
 
         // Uploads and region loading go through the same `Plugin::load`.
-        let check = json_of(&chanhost(&["plugin", "check", file]));
+        let check = json_of(&chanhost(["plugin", "check", file]));
         let error = check["error"].as_str().unwrap();
         assert!(error.contains(&named), "{what}: {error}");
     }
