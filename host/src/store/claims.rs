@@ -429,25 +429,14 @@ pub async fn shipped(
     conn: &mut AnyConnection,
     order_id: &str,
 ) -> StoreResult<Vec<(String, String, i64, String)>> {
-    let rows = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT s.warehouse_id, l.sku, l.quantity, s.carrier FROM shipments s \
          JOIN shipment_lines l ON l.shipment_id = s.id \
          WHERE s.order_id = $1 AND s.claim_id IS NULL ORDER BY s.id, l.sku",
     )
     .bind(order_id)
     .fetch_all(conn)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok((
-                row.try_get(0)?,
-                row.try_get(1)?,
-                row.try_get(2)?,
-                row.try_get(3)?,
-            ))
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    .await?)
 }
 
 /// Cases per SKU that open or approved claims of the order already cover.

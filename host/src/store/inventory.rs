@@ -166,26 +166,14 @@ pub async fn available_in(
         super::placeholders(1, skus.len()),
         super::placeholders(1 + skus.len(), regions.len()),
     );
-    let mut query = sqlx::query(&sql);
+    let mut query = sqlx::query_as(&sql);
     for sku in skus {
         query = query.bind(*sku);
     }
     for region in regions {
         query = query.bind(*region);
     }
-    let rows = query.fetch_all(&mut *conn).await?;
-    rows.iter()
-        .map(|row| {
-            Ok((
-                row.try_get(0)?,
-                row.try_get(1)?,
-                row.try_get(2)?,
-                row.try_get(3)?,
-                row.try_get(4)?,
-            ))
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    Ok(query.fetch_all(&mut *conn).await?)
 }
 
 // Reads for the inventory API, the alert scanner and the dashboard.

@@ -110,21 +110,10 @@ async fn load_book(
     book: &StockBook,
     epoch: i64,
 ) -> StoreResult<u64> {
-    let rows = sqlx::query(stock_book::LOAD_SQL)
-        .fetch_all(&mut **conn)
-        .await?;
-    let rows = rows
-        .iter()
-        .map(|row| {
-            Ok((
-                row.try_get(0)?,
-                row.try_get(1)?,
-                row.try_get(2)?,
-                row.try_get(3)?,
-                row.try_get(4)?,
-            ))
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let rows: Vec<(String, String, String, Option<String>, Option<i64>)> =
+        sqlx::query_as(stock_book::LOAD_SQL)
+            .fetch_all(&mut **conn)
+            .await?;
     Ok(book.load(epoch, rows))
 }
 

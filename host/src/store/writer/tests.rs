@@ -161,6 +161,16 @@ async fn a_batch_failing_midway_writes_nothing_and_the_next_batch_is_written() {
     assert_eq!(reserved(&store).await, (1, 1));
 }
 
+/// Stock arriving the way a receipt's transaction (or the `sqlite3` tool)
+/// adds it: not through the order writer.
+async fn receive_outside_the_writer(store: &Store, cases: i64) {
+    sqlx::query("UPDATE stock SET on_hand = on_hand + $1")
+        .bind(cases)
+        .execute(&store.pool)
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn the_stock_book_follows_the_writer_and_stale_orders_go_back() {
     let dir = tempfile::tempdir().unwrap();
@@ -191,10 +201,7 @@ async fn the_stock_book_follows_the_writer_and_stale_orders_go_back() {
 
     // Stock arrives outside the writer: an order evaluated on the old book
     // goes back, and the book is loaded again with the receipt.
-    sqlx::query("UPDATE stock SET on_hand = on_hand + 10")
-        .execute(&store.pool)
-        .await
-        .unwrap();
+    receive_outside_the_writer(&store, 10).await;
     let mut stale = order("k3", 1);
     stale.book_generation = Some(first);
     assert_eq!(
@@ -212,10 +219,7 @@ async fn the_stock_book_follows_the_writer_and_stale_orders_go_back() {
 
     // The careful path checks the same way, and drops the book it does
     // not keep.
-    sqlx::query("UPDATE stock SET on_hand = on_hand + 1")
-        .execute(&store.pool)
-        .await
-        .unwrap();
+    receive_outside_the_writer(&store, 1).await;
     let mut stale = order("k4", 1);
     stale.book_generation = Some(second);
     assert_eq!(
