@@ -62,6 +62,13 @@ pub struct NewAllocation {
 }
 
 impl NewOrder {
+    /// Whether the order was evaluated on a stock book older than
+    /// `generation`, the writer's current one (`None`: no book is in use).
+    /// An order whose stock was read from the table never is.
+    pub fn evaluated_on_older_book(&self, generation: Option<u64>) -> bool {
+        self.book_generation.is_some() && self.book_generation != generation
+    }
+
     /// The timeline a new order starts with: placed, and approved by the
     /// pipeline when nothing held it.
     pub fn initial_timeline(&self) -> Vec<EventView> {

@@ -27,6 +27,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// `(warehouse id, region, level, sku, available cases)`.
 pub type CandidateStock = (String, String, String, String, i64);
 
+/// One row of [`LOAD_SQL`]: a candidate warehouse `(id, region, level)`
+/// with one SKU and its available cases, or none for a warehouse without
+/// stock.
+pub type BookRow = (String, String, String, Option<String>, Option<i64>);
+
 /// The epoch table and the triggers that keep it, SQLite only (the book's
 /// companion; PostgreSQL has neither). Created at start, after the
 /// migrations, idempotently. Every row change of `stock` or `warehouses`
@@ -50,6 +55,7 @@ CREATE TRIGGER IF NOT EXISTS stock_epoch_warehouse_delete AFTER DELETE ON wareho
 
 /// The query that loads the whole book: every candidate warehouse, with
 /// each stock row it has (a warehouse without stock still appears once).
+/// Its rows are [`BookRow`]s.
 pub const LOAD_SQL: &str = "SELECT w.id, w.region, w.level, s.sku, s.on_hand - s.reserved \
      FROM warehouses w LEFT JOIN stock s ON s.warehouse_id = w.id \
      WHERE w.level IN ('hq', 'region')";
@@ -125,11 +131,7 @@ impl StockBook {
 
     /// Replaces the whole book with [`LOAD_SQL`]'s rows, read at `epoch`:
     /// a new generation, whose number it returns.
-    pub fn load(
-        &self,
-        epoch: i64,
-        rows: impl IntoIterator<Item = (String, String, String, Option<String>, Option<i64>)>,
-    ) -> u64 {
+    pub fn load(&self, epoch: i64, rows: impl IntoIterator<Item = BookRow>) -> u64 {
         let mut warehouses = Vec::new();
         let mut available: HashMap<String, HashMap<String, i64>> = HashMap::new();
         for (id, region, level, sku, cases) in rows {
@@ -158,8 +160,8 @@ impl StockBook {
     }
 
     /// After the writer's commit: the figures it now knows exactly, and the
-    /// epoch its commit left. The generation stays. A figure of a warehouse the book does not
-    /// hold (not a candidate) is not needed and left out.
+    /// epoch its commit left. The generation stays. A figure of a warehouse
+    /// the book does not hold (not a candidate) is not needed and left out.
     pub fn settle<'a>(
         &self,
         epoch: i64,

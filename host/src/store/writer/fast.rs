@@ -110,10 +110,9 @@ async fn load_book(
     book: &StockBook,
     epoch: i64,
 ) -> StoreResult<u64> {
-    let rows: Vec<(String, String, String, Option<String>, Option<i64>)> =
-        sqlx::query_as(stock_book::LOAD_SQL)
-            .fetch_all(&mut **conn)
-            .await?;
+    let rows: Vec<stock_book::BookRow> = sqlx::query_as(stock_book::LOAD_SQL)
+        .fetch_all(&mut **conn)
+        .await?;
     Ok(book.load(epoch, rows))
 }
 
@@ -186,7 +185,7 @@ fn decide<'a>(orders: &[&'a NewOrder], found: Found, generation: Option<u64>) ->
             outcomes.push(Inserted::Duplicate);
             continue;
         }
-        if order.book_generation.is_some() && order.book_generation != generation {
+        if order.evaluated_on_older_book(generation) {
             seen_keys.remove(&key);
             outcomes.push(Inserted::Stale);
             continue;

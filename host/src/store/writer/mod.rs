@@ -103,7 +103,7 @@ async fn write_each(store: &Store, orders: &[&NewOrder]) -> StoreResult<Vec<Inse
     };
     let mut outcomes = Vec::with_capacity(orders.len());
     for order in orders {
-        if order.book_generation.is_some() && order.book_generation != generation {
+        if order.evaluated_on_older_book(generation) {
             outcomes.push(Inserted::Stale);
             continue;
         }
