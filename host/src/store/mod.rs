@@ -68,6 +68,11 @@ impl StoreError {
         matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
 
+    /// A trigger refused the statement with `RAISE(…, message)`.
+    pub fn is_raised(&self, message: &str) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.message() == message)
+    }
+
     /// A CHECK constraint refused the row (the database's own oversell guard).
     pub fn is_check_violation(&self) -> bool {
         matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_check_violation())

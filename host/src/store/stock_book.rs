@@ -14,12 +14,12 @@
 //! under its lock, which starts a new generation of the book. Each order
 //! carries the generation it was evaluated on, and the writer sends back
 //! the orders of an older generation to be evaluated again. A figure that
-//! is merely behind the writer's own batch in flight is caught as before,
-//! by the writer's check of every allocation against the stock it reads.
+//! is merely behind the writer's own batch in flight is caught when the
+//! writer decides the next batch on the book, as the last one settled it.
 //!
 //! PostgreSQL has no book: hosts sharing one database each read the table.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -51,7 +51,18 @@ CREATE TRIGGER IF NOT EXISTS stock_epoch_warehouse_insert AFTER INSERT ON wareho
 CREATE TRIGGER IF NOT EXISTS stock_epoch_warehouse_update AFTER UPDATE ON warehouses
     BEGIN UPDATE stock_epoch SET epoch = epoch + 1; END;
 CREATE TRIGGER IF NOT EXISTS stock_epoch_warehouse_delete AFTER DELETE ON warehouses
-    BEGIN UPDATE stock_epoch SET epoch = epoch + 1; END";
+    BEGIN UPDATE stock_epoch SET epoch = epoch + 1; END;
+CREATE VIEW IF NOT EXISTS stock_epoch_expected AS SELECT epoch FROM stock_epoch;
+CREATE TRIGGER IF NOT EXISTS stock_epoch_expected_check INSTEAD OF INSERT ON stock_epoch_expected
+    BEGIN SELECT RAISE(ABORT, 'stock book is stale') WHERE NEW.epoch IS NOT (SELECT epoch FROM stock_epoch); END";
+
+/// Fails its transaction's statement unless the stock epoch is still the
+/// one bound (see [`SQLITE_SCHEMA`]'s `stock_epoch_expected`): the writer's
+/// guard when it decides a batch on the book alone, without reading stock.
+pub const EXPECT_EPOCH_SQL: &str = "INSERT INTO stock_epoch_expected (epoch) VALUES (?)";
+
+/// What the guard's failure says.
+pub const STALE_MESSAGE: &str = "stock book is stale";
 
 /// The query that loads the whole book: every candidate warehouse, with
 /// each stock row it has (a warehouse without stock still appears once).
@@ -79,6 +90,15 @@ struct Book {
     warehouses: Vec<Candidate>,
     /// Available cases by warehouse, then SKU.
     available: HashMap<String, HashMap<String, i64>>,
+}
+
+/// Part of the book, as [`StockBook::figures`] reads it.
+#[derive(Debug, PartialEq)]
+pub struct Figures {
+    pub generation: u64,
+    pub epoch: i64,
+    /// Available cases by `(warehouse, SKU)`.
+    pub available: BTreeMap<(String, String), i64>,
 }
 
 #[derive(Debug)]
@@ -127,6 +147,34 @@ impl StockBook {
         let guard = self.book.read().ok()?;
         let book = guard.as_ref()?;
         (book.epoch == epoch).then_some(book.generation)
+    }
+
+    /// The book's figures for `keys` (`(warehouse, SKU)` pairs; one the
+    /// book does not hold has none), with its generation and the epoch they
+    /// are exact for; `None` while no book is loaded.
+    pub fn figures<'a>(
+        &self,
+        keys: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Option<Figures> {
+        let guard = self.book.read().ok()?;
+        let book = guard.as_ref()?;
+        let available = keys
+            .into_iter()
+            .map(|(warehouse_id, sku)| {
+                let cases = book
+                    .available
+                    .get(warehouse_id)
+                    .and_then(|stock| stock.get(sku))
+                    .copied()
+                    .unwrap_or(0);
+                ((warehouse_id.to_string(), sku.to_string()), cases)
+            })
+            .collect();
+        Some(Figures {
+            generation: book.generation,
+            epoch: book.epoch,
+            available,
+        })
     }
 
     /// Replaces the whole book with [`LOAD_SQL`]'s rows, read at `epoch`:

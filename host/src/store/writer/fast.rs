@@ -2,17 +2,19 @@
 //! stock as the database holds it now, then write them all with a few
 //! multi-row statements.
 //!
-//! On SQLite the batch is two calls to the connection's thread: the write
-//! lock and every read in one, every write and the commit in the other.
-//! Each call is a hand-off between threads, and on a busy machine a woken
-//! thread may wait for a core (about a millisecond per call was measured
-//! under `bench http`, against a dozen calls per batch before). Under the
-//! write lock nothing else can move the stock between the read and the
-//! write. The same two calls keep the stock book (`store::stock_book`):
-//! the first reads the stock epoch (and the book is loaded again if the
-//! epoch is not the book's), the second the epoch the batch's own writes
-//! left, and the figures read, less what the batch reserved, go into the
-//! book before the connection is given back.
+//! On SQLite each call to the connection's thread is a hand-off between
+//! threads, and on a busy machine a woken thread may wait for a core (about
+//! a millisecond per call was measured under `bench http`), so a batch
+//! makes as few as it can. Usually that is one: the batch is decided on the
+//! stock book (`store::stock_book`), which is exact while the database's
+//! stock epoch is the book's, and the call checks that epoch under the
+//! write lock before it writes ([`write_on_book`]). When the check fails,
+//! or a reused idempotency key fails its insert, the batch is rolled back
+//! and written with two calls ([`write_sqlite_reading`]): the write lock and
+//! every read (idempotency keys, stock rows, epoch; the whole book again if
+//! the epoch moved) in one, every write and the commit in the other.
+//! Either way the book gets the figures the batch left, and the epoch its
+//! own writes left, before the connection is given back.
 //!
 //! On PostgreSQL, where several hosts may share the database, the stock
 //! rows are locked when read and each update is guarded; if a guard fails
@@ -40,6 +42,109 @@ pub async fn write(store: &Store, orders: &[&NewOrder]) -> StoreResult<Option<Ve
 }
 
 async fn write_sqlite(store: &Store, orders: &[&NewOrder]) -> StoreResult<Vec<Inserted>> {
+    if let Some(book) = store.stock_book.as_deref()
+        && let Some(outcomes) = write_on_book(store, book, orders).await?
+    {
+        return Ok(outcomes);
+    }
+    write_sqlite_reading(store, orders).await
+}
+
+/// The usual SQLite batch, when the stock book is loaded: decided on the
+/// book's figures, which are exact as long as the database's stock epoch is
+/// the book's, and written in one call to the connection's thread. The
+/// call's first statement after `BEGIN IMMEDIATE` checks that epoch under
+/// the write lock and fails if anything else moved stock; an idempotency
+/// key used before fails its insert on the unique index; a CHECK on stock
+/// fails if the book was ever wrong. Any of these rolls the batch back and
+/// answers `None`, as does an order out of stock (it may be a replay, which
+/// only a read of the keys tells): the caller then writes the batch reading
+/// every key and figure under the lock, which reloads the book if needed.
+async fn write_on_book(
+    store: &Store,
+    book: &StockBook,
+    orders: &[&NewOrder],
+) -> StoreResult<Option<Vec<Inserted>>> {
+    let keys: BTreeSet<(&str, &str)> = orders
+        .iter()
+        .flat_map(|o| &o.allocations)
+        .map(|a| (a.warehouse_id.as_str(), a.sku.as_str()))
+        .collect();
+    let Some(figures) = book.figures(keys) else {
+        return Ok(None);
+    };
+    let found = Found {
+        taken: HashSet::new(),
+        available: figures.available,
+        epoch: Some(figures.epoch),
+    };
+    let batch = decide(orders, found, Some(figures.generation));
+    // An order out of stock may be a replay of a placed one (whose answer
+    // is its first order): only a read of the keys can tell.
+    if batch
+        .outcomes
+        .iter()
+        .any(|outcome| matches!(outcome, Inserted::OutOfStock { .. }))
+    {
+        return Ok(None);
+    }
+    let writes = Statement::join(
+        [
+            Statement::plain("BEGIN IMMEDIATE"),
+            Statement {
+                sql: stock_book::EXPECT_EPOCH_SQL.into(),
+                values: vec![Value::from(figures.epoch)],
+            },
+        ]
+        .into_iter()
+        .chain(reserve(Backend::Sqlite, &batch.reserve))
+        .chain(inserts(Backend::Sqlite, &batch.accepted))
+        .chain([
+            Statement::plain(stock_book::EPOCH_SQL),
+            Statement::plain("COMMIT"),
+        ]),
+    );
+    let mut conn = store.write_pool.acquire().await?;
+    let rows = match writes.query().persistent(false).fetch_all(&mut *conn).await {
+        Ok(rows) => rows,
+        Err(err) => {
+            let err = StoreError::from(err);
+            roll_back(&mut conn).await;
+            if err.is_unique_violation()
+                || err.is_check_violation()
+                || err.is_raised(stock_book::STALE_MESSAGE)
+            {
+                return Ok(None);
+            }
+            book.forget();
+            return Err(err);
+        }
+    };
+    settle(book, &rows, &batch)?;
+    Ok(Some(batch.outcomes))
+}
+
+/// Stores in the book what a committed batch knows: the epoch its last
+/// row read and the figures it left.
+fn settle(book: &StockBook, rows: &[sqlx::any::AnyRow], batch: &Batch) -> StoreResult<()> {
+    let epoch: i64 = match rows.last() {
+        Some(row) => row.try_get(0)?,
+        None => return Err(StoreError::corrupt("stock epoch", "no row")),
+    };
+    book.settle(
+        epoch,
+        batch
+            .available
+            .iter()
+            .map(|((warehouse_id, sku), cases)| (warehouse_id.as_str(), sku.as_str(), *cases)),
+    );
+    Ok(())
+}
+
+/// A SQLite batch that reads what it decides on under the write lock: the
+/// idempotency keys, the stock rows and the epoch (and the whole book
+/// again when the epoch is not the book's).
+async fn write_sqlite_reading(store: &Store, orders: &[&NewOrder]) -> StoreResult<Vec<Inserted>> {
     let book = store.stock_book.as_deref();
     let mut conn = store.write_pool.acquire().await?;
     let written = async {
@@ -77,16 +182,7 @@ async fn write_sqlite(store: &Store, orders: &[&NewOrder]) -> StoreResult<Vec<In
         // Settled before the connection goes back: no other write can come
         // between the commit and the book.
         if let Some(book) = book {
-            let epoch: i64 = match rows.last() {
-                Some(row) => row.try_get(0)?,
-                None => return Err(StoreError::corrupt("stock epoch", "no row")),
-            };
-            book.settle(
-                epoch,
-                batch.available.iter().map(|((warehouse_id, sku), cases)| {
-                    (warehouse_id.as_str(), sku.as_str(), *cases)
-                }),
-            );
+            settle(book, &rows, &batch)?;
         }
         Ok(batch.outcomes)
     }
