@@ -115,6 +115,29 @@ async fn counts_what_the_server_did(backend: Backend) {
     assert!(value("chanhost_db_commit_orders_sum", &[]) >= 1.0);
     assert!(value("chanhost_db_pool_max_connections", &[]) >= 1.0);
     assert!(value("chanhost_db_pool_connections", &[("state", "idle")]) >= 0.0);
+
+    // How each batch was written. On SQLite the first batch loaded the
+    // stock book; a second order is decided on it, in one call.
+    server
+        .place(GD_DEALER, "metrics-1b", one_line("BJ-001", 1))
+        .await
+        .expect(201);
+    let text = exposition(&server).await;
+    let batches = |path: &str| metric(&text, "chanhost_db_commit_batches_total", &[("path", path)]);
+    match backend {
+        Backend::Sqlite => {
+            assert_eq!(
+                batches("reads"),
+                Some(1.0),
+                "the first batch loads the book"
+            );
+            assert_eq!(batches("book"), Some(1.0), "the next is decided on it");
+        }
+        Backend::Postgres => {
+            assert_eq!(batches("reads"), Some(2.0));
+            assert_eq!(batches("book"), None, "PostgreSQL has no stock book");
+        }
+    }
 }
 
 #[tokio::test]

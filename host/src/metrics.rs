@@ -148,12 +148,23 @@ pub struct Metrics {
 pub struct CommitMetrics {
     pub duration: Histogram,
     pub orders: Histogram,
+    pub batches: Family<CommitPathLabels, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CommitPathLabels {
+    /// How the batch was written: `book` (SQLite: decided on the stock
+    /// book, one call), `reads` (decided on what it read under the lock),
+    /// `careful` (one savepoint per order), `failed` (failed as a whole,
+    /// then each order on its own).
+    pub path: &'static str,
 }
 
 impl CommitMetrics {
-    pub fn observe(&self, took: Duration, orders: usize) {
+    pub fn observe(&self, took: Duration, orders: usize, path: &'static str) {
         self.duration.observe(took.as_secs_f64());
         self.orders.observe(orders as f64);
+        self.batches.get_or_create(&CommitPathLabels { path }).inc();
     }
 }
 
@@ -180,6 +191,7 @@ impl Metrics {
             commit: CommitMetrics {
                 duration: seconds_slow(),
                 orders: batch_sizes(),
+                batches: Family::default(),
             },
             pool_connections: Family::default(),
             pool_max: Gauge::default(),
@@ -249,6 +261,11 @@ impl Metrics {
             "db_commit_orders",
             "Orders carried by one group commit",
             m.commit.orders.clone(),
+        );
+        r.register(
+            "db_commit_batches",
+            "Group commits of placed orders, by how they were written (book, reads, careful, failed)",
+            m.commit.batches.clone(),
         );
         r.register(
             "db_pool_connections",
@@ -389,8 +406,12 @@ mod tests {
     #[test]
     fn commits_are_observed_with_their_batch_size() {
         let metrics = Metrics::new();
-        metrics.commit.observe(Duration::from_millis(3), 40);
+        metrics.commit.observe(Duration::from_millis(3), 40, "book");
         let text = metrics.encode();
+        assert!(
+            text.contains(r#"chanhost_db_commit_batches_total{path="book"} 1"#),
+            "{text}"
+        );
         assert!(
             text.contains("chanhost_db_commit_duration_seconds_count 1"),
             "{text}"

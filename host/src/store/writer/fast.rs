@@ -31,23 +31,31 @@ use super::super::inventory::MovementKind;
 use super::super::orders::{Inserted, NewOrder};
 use super::super::stock_book::{self, StockBook};
 use super::super::{Backend, Store, StoreError, StoreResult, new_id};
+use super::Written;
 
 type StockKey = (String, String);
 
-pub async fn write(store: &Store, orders: &[&NewOrder]) -> StoreResult<Option<Vec<Inserted>>> {
-    match store.backend {
-        Backend::Sqlite => write_sqlite(store, orders).await.map(Some),
-        Backend::Postgres => write_postgres(store, orders).await,
-    }
+pub(super) async fn write(store: &Store, orders: &[&NewOrder]) -> StoreResult<Option<Written>> {
+    let (path, outcomes) = match store.backend {
+        Backend::Sqlite => write_sqlite(store, orders).await?,
+        Backend::Postgres => match write_postgres(store, orders).await? {
+            Some(outcomes) => ("reads", outcomes),
+            None => return Ok(None),
+        },
+    };
+    Ok(Some(Written { path, outcomes }))
 }
 
-async fn write_sqlite(store: &Store, orders: &[&NewOrder]) -> StoreResult<Vec<Inserted>> {
+async fn write_sqlite(
+    store: &Store,
+    orders: &[&NewOrder],
+) -> StoreResult<(&'static str, Vec<Inserted>)> {
     if let Some(book) = store.stock_book.as_deref()
         && let Some(outcomes) = write_on_book(store, book, orders).await?
     {
-        return Ok(outcomes);
+        return Ok(("book", outcomes));
     }
-    write_sqlite_reading(store, orders).await
+    Ok(("reads", write_sqlite_reading(store, orders).await?))
 }
 
 /// The usual SQLite batch, when the stock book is loaded: decided on the

@@ -58,9 +58,9 @@ async fn run(store: Store, mut requests: mpsc::Receiver<Request>, metrics: Commi
         let orders: Vec<&NewOrder> = batch.iter().map(|(order, _)| order).collect();
         let started = Instant::now();
         let written = write_batch(&store, &orders).await;
-        metrics.observe(started.elapsed(), orders.len());
         match written {
-            Ok(outcomes) => {
+            Ok(Written { path, outcomes }) => {
+                metrics.observe(started.elapsed(), orders.len(), path);
                 for ((_, reply), outcome) in batch.drain(..).zip(outcomes) {
                     let _ = reply.send(Ok(outcome));
                 }
@@ -70,6 +70,7 @@ async fn run(store: Store, mut requests: mpsc::Receiver<Request>, metrics: Commi
             // one bad order cannot fail the others.
             Err(err) => {
                 tracing::warn!(error = %err, orders = batch.len(), "batch commit failed; writing one by one");
+                metrics.observe(started.elapsed(), batch.len(), "failed");
                 for (order, reply) in batch.drain(..) {
                     let outcome = write_each(&store, &[&order]).await.map(|mut o| o.remove(0));
                     let _ = reply.send(outcome);
@@ -79,11 +80,22 @@ async fn run(store: Store, mut requests: mpsc::Receiver<Request>, metrics: Commi
     }
 }
 
-async fn write_batch(store: &Store, orders: &[&NewOrder]) -> StoreResult<Vec<Inserted>> {
-    if let Some(outcomes) = fast::write(store, orders).await? {
-        return Ok(outcomes);
+/// A written batch: each order's outcome, and how it was written (the
+/// `path` label of `db_commit_batches_total`).
+#[derive(Debug, PartialEq)]
+struct Written {
+    path: &'static str,
+    outcomes: Vec<Inserted>,
+}
+
+async fn write_batch(store: &Store, orders: &[&NewOrder]) -> StoreResult<Written> {
+    if let Some(written) = fast::write(store, orders).await? {
+        return Ok(written);
     }
-    write_each(store, orders).await
+    Ok(Written {
+        path: "careful",
+        outcomes: write_each(store, orders).await?,
+    })
 }
 
 /// The careful path: one savepoint per order. It does not keep the stock

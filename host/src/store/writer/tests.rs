@@ -4,6 +4,11 @@ use super::*;
 use crate::domain::{OrderStatus, OrderType, Urgency};
 use crate::store::orders::{NewAllocation, NewOrder};
 
+/// A batch's outcomes, whichever way it was written.
+async fn write_batch(store: &Store, orders: &[&NewOrder]) -> StoreResult<Vec<Inserted>> {
+    super::write_batch(store, orders).await.map(|w| w.outcomes)
+}
+
 async fn store_with_stock(dir: &std::path::Path, on_hand: i64) -> Store {
     let store = Store::open_data_dir(dir).await.unwrap();
     for sql in [
@@ -121,7 +126,10 @@ async fn a_later_batch_sees_what_earlier_batches_reserved() {
     let big = order("k1", 5);
     assert_eq!(
         fast::write(&store, &[&big]).await.unwrap(),
-        Some(vec![Inserted::Created])
+        Some(Written {
+            path: "reads",
+            outcomes: vec![Inserted::Created]
+        })
     );
     let more = order("k2", 1);
     assert_eq!(
@@ -190,12 +198,16 @@ async fn the_stock_book_follows_the_writer_and_stale_orders_go_back() {
     assert_eq!(cases, 6, "the first batch loads the book and settles it");
 
     // Orders evaluated on the book are written while nothing else moves
-    // stock: the writer's own reservations keep the generation.
+    // stock, decided on the book in one call: the writer's own
+    // reservations keep the generation.
     let mut on_book = order("k2", 1);
     on_book.book_generation = Some(first);
     assert_eq!(
-        write_batch(&store, &[&on_book]).await.unwrap(),
-        vec![Inserted::Created]
+        super::write_batch(&store, &[&on_book]).await.unwrap(),
+        Written {
+            path: "book",
+            outcomes: vec![Inserted::Created]
+        }
     );
     assert_eq!(available(&book), Some((first, 5)));
 
