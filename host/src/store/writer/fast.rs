@@ -65,9 +65,10 @@ async fn write_sqlite(
 /// the write lock and fails if anything else moved stock; an idempotency
 /// key used before fails its insert on the unique index; a CHECK on stock
 /// fails if the book was ever wrong. Any of these rolls the batch back and
-/// answers `None`, as does an order out of stock (it may be a replay, which
-/// only a read of the keys tells): the caller then writes the batch reading
-/// every key and figure under the lock, which reloads the book if needed.
+/// answers `None`: the caller then writes the batch reading every key and
+/// figure under the lock, which reloads the book if needed. An order that
+/// does not fit is not written, and answered as the reading path would: a
+/// duplicate if its key was used before (a replay), else out of stock.
 async fn write_on_book(
     store: &Store,
     book: &StockBook,
@@ -87,15 +88,15 @@ async fn write_on_book(
         epoch: Some(figures.epoch),
     };
     let batch = decide(orders, found, Some(figures.generation));
-    // An order out of stock may be a replay of a placed one (whose answer
-    // is its first order): only a read of the keys can tell.
-    if batch
-        .outcomes
+    // An order out of stock may be a replay of a placed one, whose answer
+    // is its first order: the call reads those orders' keys (before its
+    // own inserts, as the reading path would).
+    let short: Vec<(&str, &str)> = orders
         .iter()
-        .any(|outcome| matches!(outcome, Inserted::OutOfStock { .. }))
-    {
-        return Ok(None);
-    }
+        .zip(&batch.outcomes)
+        .filter(|(_, outcome)| matches!(outcome, Inserted::OutOfStock { .. }))
+        .map(|(order, _)| (order.dealer_id.as_str(), order.idempotency_key.as_str()))
+        .collect();
     let writes = Statement::join(
         [
             Statement::plain("BEGIN IMMEDIATE"),
@@ -105,6 +106,7 @@ async fn write_on_book(
             },
         ]
         .into_iter()
+        .chain(key_reads(Backend::Sqlite, &short))
         .chain(reserve(Backend::Sqlite, &batch.reserve))
         .chain(inserts(Backend::Sqlite, &batch.accepted))
         .chain([
@@ -129,7 +131,16 @@ async fn write_on_book(
         }
     };
     settle(book, &rows, &batch)?;
-    Ok(Some(batch.outcomes))
+    // Every row but the last (the epoch) is a key used before.
+    let taken = read_rows(&rows[..rows.len() - 1])?.taken;
+    let mut outcomes = batch.outcomes;
+    for (order, outcome) in orders.iter().zip(&mut outcomes) {
+        let key = (order.dealer_id.clone(), order.idempotency_key.clone());
+        if matches!(outcome, Inserted::OutOfStock { .. }) && taken.contains(&key) {
+            *outcome = Inserted::Duplicate;
+        }
+    }
+    Ok(Some(outcomes))
 }
 
 /// Stores in the book what a committed batch knows: the epoch its last
@@ -341,15 +352,7 @@ fn reads(backend: Backend, orders: &[&NewOrder], stock_lock: &str) -> Vec<Statem
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut statements = Vec::new();
-    for chunk in keys.chunks(bulk::MAX_PARAMS / 2) {
-        statements.push(pairs_statement(
-            backend,
-            chunk,
-            "SELECT 0, o.dealer_id, o.idempotency_key, 0",
-            "JOIN orders o ON o.dealer_id = v.a AND o.idempotency_key = v.b",
-        ));
-    }
+    let mut statements = key_reads(backend, &keys);
     for chunk in stock.chunks(bulk::MAX_PARAMS / 2) {
         let mut read = pairs_statement(
             backend,
@@ -361,6 +364,21 @@ fn reads(backend: Backend, orders: &[&NewOrder], stock_lock: &str) -> Vec<Statem
         statements.push(read);
     }
     statements
+}
+
+/// The `(dealer, idempotency key)` pairs of `keys` that earlier orders
+/// used, as rows of [`reads`]' shape (`what` 0).
+fn key_reads(backend: Backend, keys: &[(&str, &str)]) -> Vec<Statement> {
+    keys.chunks(bulk::MAX_PARAMS / 2)
+        .map(|chunk| {
+            pairs_statement(
+                backend,
+                chunk,
+                "SELECT 0, o.dealer_id, o.idempotency_key, 0",
+                "JOIN orders o ON o.dealer_id = v.a AND o.idempotency_key = v.b",
+            )
+        })
+        .collect()
 }
 
 fn pairs_statement(
