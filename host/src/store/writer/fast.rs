@@ -9,7 +9,8 @@
 //! stock book (`store::stock_book`), which is exact while the database's
 //! stock epoch is the book's, and the call checks that epoch under the
 //! write lock before it writes ([`write_on_book`]). When the check fails,
-//! or a reused idempotency key fails its insert, the batch is rolled back
+//! a reused idempotency key fails its insert or the stock CHECK fails, the
+//! batch is rolled back
 //! and written with two calls ([`write_sqlite_reading`]): the write lock and
 //! every read (idempotency keys, stock rows, epoch; the whole book again if
 //! the epoch moved) in one, every write and the commit in the other.
@@ -74,12 +75,7 @@ async fn write_on_book(
     book: &StockBook,
     orders: &[&NewOrder],
 ) -> StoreResult<Option<Vec<Inserted>>> {
-    let keys: BTreeSet<(&str, &str)> = orders
-        .iter()
-        .flat_map(|o| &o.allocations)
-        .map(|a| (a.warehouse_id.as_str(), a.sku.as_str()))
-        .collect();
-    let Some(figures) = book.figures(keys) else {
+    let Some(figures) = book.figures(stock_keys(orders)) else {
         return Ok(None);
     };
     let found = Found {
@@ -135,8 +131,9 @@ async fn write_on_book(
     let taken = read_rows(&rows[..rows.len() - 1])?.taken;
     let mut outcomes = batch.outcomes;
     for (order, outcome) in orders.iter().zip(&mut outcomes) {
-        let key = (order.dealer_id.clone(), order.idempotency_key.clone());
-        if matches!(outcome, Inserted::OutOfStock { .. }) && taken.contains(&key) {
+        if matches!(outcome, Inserted::OutOfStock { .. })
+            && taken.contains(&(order.dealer_id.clone(), order.idempotency_key.clone()))
+        {
             *outcome = Inserted::Duplicate;
         }
     }
@@ -345,13 +342,7 @@ fn reads(backend: Backend, orders: &[&NewOrder], stock_lock: &str) -> Vec<Statem
         .iter()
         .map(|o| (o.dealer_id.as_str(), o.idempotency_key.as_str()))
         .collect();
-    let stock: Vec<(&str, &str)> = orders
-        .iter()
-        .flat_map(|o| &o.allocations)
-        .map(|a| (a.warehouse_id.as_str(), a.sku.as_str()))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let stock: Vec<(&str, &str)> = stock_keys(orders).into_iter().collect();
     let mut statements = key_reads(backend, &keys);
     for chunk in stock.chunks(bulk::MAX_PARAMS / 2) {
         let mut read = pairs_statement(
@@ -364,6 +355,15 @@ fn reads(backend: Backend, orders: &[&NewOrder], stock_lock: &str) -> Vec<Statem
         statements.push(read);
     }
     statements
+}
+
+/// The `(warehouse, SKU)` stock rows the orders allocate from, each once.
+fn stock_keys<'a>(orders: &[&'a NewOrder]) -> BTreeSet<(&'a str, &'a str)> {
+    orders
+        .iter()
+        .flat_map(|o| &o.allocations)
+        .map(|a| (a.warehouse_id.as_str(), a.sku.as_str()))
+        .collect()
 }
 
 /// The `(dealer, idempotency key)` pairs of `keys` that earlier orders
