@@ -177,6 +177,68 @@ fn bench_pipeline_ends_with_its_machine_readable_line() {
 }
 
 #[test]
+fn bench_pipeline_runs_a_given_plugin_set_on_the_bench_order() {
+    use chanhost_bundled_plugins::test_fixtures as fixtures;
+    // One plugin next to the file (a relative path), the others absolute,
+    // one slot left to a built-in.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixtures::HOSTILE_SOURCING, dir.path().join("sourcing.wasm")).unwrap();
+    let file = dir.path().join("plugins.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[plugins.anti_diversion]\nplugin = {:?}\n\
+             [plugins.pricing]\nplugin = {:?}\n\
+             [[plugins.promotions]]\nid = \"one-percent\"\nplugin = {:?}\n\
+             [plugins.sourcing]\nplugin = \"sourcing.wasm\"\n",
+            fixtures::HOSTILE_ANTI_DIVERSION,
+            fixtures::HOSTILE_PLUGIN,
+            fixtures::HOSTILE_PROMOTION,
+        ),
+    )
+    .unwrap();
+    let (text, last) = bench(&[
+        "bench",
+        "pipeline",
+        "--iterations",
+        "20",
+        "--plugins",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(keys(&last), ["pipeline_us"]);
+    assert!(text.contains("order: 10 lines, Accepted"), "{text}");
+    for (slot, plugin) in [
+        ("anti_diversion", "hostile-anti-diversion"),
+        ("pricing", "hostile-plugin"),
+        ("promotions/one-percent", "hostile-promotion"),
+        ("sourcing", "hostile-sourcing"),
+    ] {
+        let step = format!("{slot:<22} {plugin}");
+        assert!(text.contains(&step), "{step} in {text}");
+    }
+}
+
+#[test]
+fn bench_pipeline_refuses_a_plugins_file_with_other_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("region.toml");
+    std::fs::write(
+        &file,
+        "[region]\nid = \"x\"\n[plugins.pricing]\nplugin = \"builtin:pricing-tiered\"\n",
+    )
+    .unwrap();
+    let output = chanhost(["bench", "pipeline", "--plugins", file.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "unexpected table `region`; the file holds only a region's `[plugins…]` tables"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn bench_load_ends_with_its_machine_readable_line() {
     let (text, last) = bench(&["bench", "load", "--regions", "2"]);
     assert_eq!(keys(&last), ["load_ms", "rss_mb"]);

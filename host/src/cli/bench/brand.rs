@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use anyhow::{Context, bail};
+
 use crate::domain::{
     CustomerClass, Dealer, DealerTier, Order, OrderLine, OrderType, Urgency, Warehouse,
     WarehouseLevel,
@@ -56,16 +58,62 @@ pub fn neighbour_toml(id: &str) -> String {
     format!("[region]\nid = \"{id}\"\nname = \"{id}\"\nneighbours = [\"bench\"]\n")
 }
 
-/// Writes the bench brand into `dir`.
-pub fn write(dir: &Path) -> std::io::Result<()> {
+/// Writes the bench brand into `dir`, the bench region as `region_toml`
+/// says (`REGION_TOML`, or [`region_with_plugins`]).
+pub fn write(dir: &Path, region_toml: &str) -> std::io::Result<()> {
     std::fs::create_dir_all(dir.join("regions"))?;
     std::fs::write(dir.join("hq.toml"), HQ_TOML)?;
     std::fs::write(dir.join("catalogue.toml"), CATALOGUE_TOML)?;
-    std::fs::write(dir.join("regions/bench.toml"), REGION_TOML)?;
+    std::fs::write(dir.join("regions/bench.toml"), region_toml)?;
     for id in ["bench-n1", "bench-n2"] {
         std::fs::write(dir.join(format!("regions/{id}.toml")), neighbour_toml(id))?;
     }
     Ok(())
+}
+
+/// The bench region with the `[plugins…]` tables of `file` instead of its
+/// own. Plugin paths in `file` are relative to its directory; they are made
+/// absolute, since the bench brand lives in a temporary directory.
+pub fn region_with_plugins(file: &Path) -> anyhow::Result<String> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let mut given: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{} is not valid TOML", file.display()))?;
+    if let Some(other) = given.keys().find(|key| *key != "plugins") {
+        bail!(
+            "{}: unexpected table `{other}`; the file holds only a region's `[plugins…]` tables",
+            file.display()
+        );
+    }
+    let Some(toml::Value::Table(mut plugins)) = given.remove("plugins") else {
+        bail!("{}: no `[plugins…]` tables", file.display());
+    };
+    let base = file.parent().unwrap_or(Path::new("."));
+    for (_, value) in plugins.iter_mut() {
+        match value {
+            toml::Value::Table(slot) => absolute_plugin_path(slot, base),
+            toml::Value::Array(slots) => slots
+                .iter_mut()
+                .filter_map(toml::Value::as_table_mut)
+                .for_each(|slot| absolute_plugin_path(slot, base)),
+            _ => {}
+        }
+    }
+    let mut region: toml::Table = toml::from_str(REGION_TOML).expect("the bench region parses");
+    region.insert("plugins".into(), toml::Value::Table(plugins));
+    Ok(toml::to_string(&region)?)
+}
+
+/// A slot's `plugin = "<path>"` made absolute against `base`; `builtin:`
+/// references stay as they are.
+fn absolute_plugin_path(slot: &mut toml::Table, base: &Path) {
+    if let Some(toml::Value::String(reference)) = slot.get_mut("plugin")
+        && !reference.starts_with("builtin:")
+    {
+        let absolute =
+            std::path::absolute(base.join(&*reference)).unwrap_or_else(|_| base.join(&*reference));
+        *reference = absolute.display().to_string();
+    }
 }
 
 /// A 10-line order from a core dealer, with stock split over the own

@@ -19,10 +19,17 @@ pub enum BenchCommand {
     /// The four reference plugins on a 10-line order, against the same four
     /// policies compiled natively. Last line:
     /// `pipeline_us=<median µs per order> native_us=<median µs> ratio=<pipeline/native>`.
+    /// With `--plugins`, your plugin set on the same order, sandboxed only;
+    /// last line `pipeline_us=<median µs per order>`.
     Pipeline {
         /// Orders evaluated (after a warm-up of a tenth as many).
         #[arg(long, default_value_t = 5_000)]
         iterations: usize,
+        /// A TOML file with a region's `[plugins…]` tables (as in a region
+        /// file; plugin paths relative to this file) to run instead of the
+        /// reference plugins. The order and its stock stay the bench's.
+        #[arg(long, value_name = "FILE")]
+        plugins: Option<std::path::PathBuf>,
     },
     /// Time to load N regions × 4 distinct plugins from a warm component
     /// cache, in a fresh process. Last line: `load_ms=<ms> rss_mb=<MB>`.
@@ -49,7 +56,14 @@ pub enum BenchCommand {
 impl BenchCommand {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self {
-            BenchCommand::Pipeline { iterations } => pipeline::run(iterations),
+            BenchCommand::Pipeline {
+                iterations,
+                plugins: None,
+            } => pipeline::run(iterations),
+            BenchCommand::Pipeline {
+                iterations,
+                plugins: Some(file),
+            } => pipeline::run_plugins(iterations, &file),
             BenchCommand::Load {
                 regions,
                 prepared: None,

@@ -1,5 +1,6 @@
 //! `chanhost bench pipeline`.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -7,14 +8,13 @@ use anyhow::{Context, bail};
 
 use super::{brand, median, native::NativePipeline};
 use crate::config::BrandConfig;
-use crate::policy::{ComponentCache, DecisionStatus, PolicyEngine, PolicySet};
+use crate::policy::{
+    ComponentCache, Decision, DecisionStatus, OrderContext, PolicyEngine, PolicySet,
+};
 
 pub fn run(iterations: usize) -> anyhow::Result<ExitCode> {
     let dir = tempfile::tempdir()?;
-    brand::write(dir.path())?;
-    let config = BrandConfig::load(dir.path())?;
-    let engine = PolicyEngine::new(config.hq.limits.clone(), ComponentCache::default_location())?;
-    let set = PolicySet::load(&config, engine)?;
+    let set = load(dir.path(), brand::REGION_TOML)?;
     let region = set.regions.get("bench").context("bench region")?;
     let context = brand::ten_line_order();
 
@@ -48,35 +48,18 @@ pub fn run(iterations: usize) -> anyhow::Result<ExitCode> {
             .map_or(0, |p| p.allocations.len()),
         decision.totals.total
     );
-    for step in &decision.trace.steps {
-        println!(
-            "  {:<22} {:<24} fuel {:>8}",
-            step.slot, step.plugin.name, step.fuel_used
-        );
-    }
+    print_steps(&decision);
 
     // The two sides alternate in blocks: each block keeps its own caches
     // warm, and both see the same machine over time (this one is shared).
-    const BLOCK: usize = 100;
-    let warmup = (iterations / 10).max(10);
-    let mut per_step: Vec<Vec<f64>> = vec![Vec::new(); decision.trace.steps.len()];
-    let mut sandboxed = Vec::with_capacity(iterations);
+    let warmup = warmup(iterations);
+    let mut sandboxed = Sandboxed::new(&decision, iterations);
     let mut baseline = Vec::with_capacity(iterations);
     let mut done = 0;
     while done < warmup + iterations {
         let block = BLOCK.min(warmup + iterations - done);
         for k in 0..block {
-            let measured = done + k >= warmup;
-            let started = Instant::now();
-            let decision = set.evaluate(&context)?;
-            let elapsed_us = started.elapsed().as_secs_f64() * 1e6;
-            if measured {
-                sandboxed.push(elapsed_us);
-                for (samples, step) in per_step.iter_mut().zip(&decision.trace.steps) {
-                    samples.push(step.duration_us as f64);
-                }
-            }
-            std::hint::black_box(decision);
+            sandboxed.evaluate(&set, &context, done + k >= warmup)?;
         }
         for k in 0..block {
             let measured = done + k >= warmup;
@@ -91,19 +74,111 @@ pub fn run(iterations: usize) -> anyhow::Result<ExitCode> {
         }
         done += block;
     }
-    let pipeline_us = median(&mut sandboxed);
     let native_us = median(&mut baseline);
     println!("{iterations} orders each, single thread, after {warmup} warm-up orders");
-    for (step, samples) in decision.trace.steps.iter().zip(per_step.iter_mut()) {
-        println!(
-            "  {:<22} median {:>7.1} µs per call (lower input, run, lift output)",
-            step.slot,
-            median(samples)
-        );
-    }
+    let pipeline_us = sandboxed.report(&decision);
     println!(
         "pipeline_us={pipeline_us:.1} native_us={native_us:.1} ratio={:.2}",
         pipeline_us / native_us
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--plugins FILE`: the plugin set of `file` on the bench order, in the
+/// sandbox only (there is no native build of someone else's plugins).
+pub fn run_plugins(iterations: usize, file: &Path) -> anyhow::Result<ExitCode> {
+    let dir = tempfile::tempdir()?;
+    let set = load(dir.path(), &brand::region_with_plugins(file)?)?;
+    let context = brand::ten_line_order();
+    let decision = set.evaluate(&context)?;
+    println!(
+        "order: 10 lines, {:?}{}, total {} fen",
+        decision.status,
+        decision
+            .reasons
+            .iter()
+            .map(|r| format!("; {}: {}", r.code, r.message))
+            .collect::<String>(),
+        decision.totals.total
+    );
+    print_steps(&decision);
+    let warmup = warmup(iterations);
+    let mut sandboxed = Sandboxed::new(&decision, iterations);
+    for i in 0..warmup + iterations {
+        sandboxed.evaluate(&set, &context, i >= warmup)?;
+    }
+    println!("{iterations} orders, single thread, after {warmup} warm-up orders");
+    let pipeline_us = sandboxed.report(&decision);
+    println!("pipeline_us={pipeline_us:.1}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Orders evaluated by each side before and between measured blocks.
+const BLOCK: usize = 100;
+
+fn warmup(iterations: usize) -> usize {
+    (iterations / 10).max(10)
+}
+
+/// The bench brand in `dir` with `region_toml` as its bench region, loaded.
+fn load(dir: &Path, region_toml: &str) -> anyhow::Result<PolicySet> {
+    brand::write(dir, region_toml)?;
+    let config = BrandConfig::load(dir)?;
+    let engine = PolicyEngine::new(config.hq.limits.clone(), ComponentCache::default_location())?;
+    Ok(PolicySet::load(&config, engine)?)
+}
+
+fn print_steps(decision: &Decision) {
+    for step in &decision.trace.steps {
+        println!(
+            "  {:<22} {:<24} fuel {:>8}",
+            step.slot, step.plugin.name, step.fuel_used
+        );
+    }
+}
+
+/// Times of the sandboxed pipeline: whole orders and each step's call.
+struct Sandboxed {
+    orders: Vec<f64>,
+    per_step: Vec<Vec<f64>>,
+}
+
+impl Sandboxed {
+    fn new(first: &Decision, iterations: usize) -> Self {
+        Sandboxed {
+            orders: Vec::with_capacity(iterations),
+            per_step: vec![Vec::with_capacity(iterations); first.trace.steps.len()],
+        }
+    }
+
+    fn evaluate(
+        &mut self,
+        set: &PolicySet,
+        context: &OrderContext,
+        measured: bool,
+    ) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let decision = set.evaluate(context)?;
+        let elapsed_us = started.elapsed().as_secs_f64() * 1e6;
+        if measured {
+            self.orders.push(elapsed_us);
+            for (samples, step) in self.per_step.iter_mut().zip(&decision.trace.steps) {
+                samples.push(step.duration_us as f64);
+            }
+        }
+        std::hint::black_box(decision);
+        Ok(())
+    }
+
+    /// Prints each step's median and returns the median per order.
+    fn report(&mut self, first: &Decision) -> f64 {
+        for (step, samples) in first.trace.steps.iter().zip(self.per_step.iter_mut()) {
+            println!(
+                "  {:<22} median {:>7.1} µs per call (lower input, run, lift output)",
+                step.slot,
+                median(samples)
+            );
+        }
+        median(&mut self.orders)
+    }
 }
