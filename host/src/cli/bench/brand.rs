@@ -179,3 +179,50 @@ pub fn ten_line_order() -> OrderContext {
         ],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn region_from(text: &str) -> anyhow::Result<toml::Table> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("plugins.toml");
+        std::fs::write(&file, text)?;
+        Ok(toml::from_str(&region_with_plugins(&file)?)?)
+    }
+
+    #[test]
+    fn given_plugins_replace_the_bench_regions_with_paths_made_absolute() {
+        let region = region_from(
+            "[plugins.pricing]\nplugin = \"mine/pricing.wasm\"\n\
+             [[plugins.promotions]]\nid = \"a\"\nplugin = \"promo.wasm\"\n\
+             [[plugins.promotions]]\nid = \"b\"\nplugin = \"builtin:promotions\"\n",
+        )
+        .unwrap();
+        assert_eq!(region["region"]["id"].as_str(), Some("bench"));
+        let plugins = region["plugins"].as_table().unwrap();
+        assert!(
+            plugins.get("sourcing").is_none(),
+            "the bench region's own slots are gone"
+        );
+        let pricing = plugins["pricing"]["plugin"].as_str().unwrap();
+        assert!(Path::new(pricing).is_absolute(), "{pricing}");
+        assert!(pricing.ends_with("mine/pricing.wasm"), "{pricing}");
+        let promotions = plugins["promotions"].as_array().unwrap();
+        assert!(
+            promotions[0]["plugin"]
+                .as_str()
+                .unwrap()
+                .ends_with("/promo.wasm")
+        );
+        assert_eq!(promotions[1]["plugin"].as_str(), Some("builtin:promotions"));
+    }
+
+    #[test]
+    fn a_file_without_plugins_is_refused() {
+        let error = region_from("").unwrap_err().to_string();
+        assert!(error.ends_with("no `[plugins…]` tables"), "{error}");
+        let error = region_from("plugins = 3").unwrap_err().to_string();
+        assert!(error.ends_with("no `[plugins…]` tables"), "{error}");
+    }
+}
