@@ -179,8 +179,7 @@ fn bench_pipeline_ends_with_its_machine_readable_line() {
 #[test]
 fn bench_pipeline_runs_a_given_plugin_set_on_the_bench_order() {
     use chanhost_bundled_plugins::test_fixtures as fixtures;
-    // One plugin next to the file (a relative path), the others absolute,
-    // one slot left to a built-in.
+    // One plugin next to the file (a relative path), the others absolute.
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(fixtures::HOSTILE_SOURCING, dir.path().join("sourcing.wasm")).unwrap();
     let file = dir.path().join("plugins.toml");

@@ -110,9 +110,11 @@ fn absolute_plugin_path(slot: &mut toml::Table, base: &Path) {
     if let Some(toml::Value::String(reference)) = slot.get_mut("plugin")
         && !reference.starts_with("builtin:")
     {
-        let absolute =
-            std::path::absolute(base.join(&*reference)).unwrap_or_else(|_| base.join(&*reference));
-        *reference = absolute.display().to_string();
+        let joined = base.join(&*reference);
+        *reference = std::path::absolute(&joined)
+            .unwrap_or(joined)
+            .display()
+            .to_string();
     }
 }
 

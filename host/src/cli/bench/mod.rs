@@ -95,6 +95,16 @@ fn own_server(
     }
 }
 
+/// A brand's plugins loaded as the server loads them, on the default
+/// component cache (warm after the first run).
+fn load_policies(brand: &crate::config::BrandConfig) -> anyhow::Result<crate::policy::PolicySet> {
+    let engine = crate::policy::PolicyEngine::new(
+        brand.hq.limits.clone(),
+        crate::policy::ComponentCache::default_location(),
+    )?;
+    Ok(crate::policy::PolicySet::load(brand, engine)?)
+}
+
 /// The median of a set of samples.
 fn median(samples: &mut [f64]) -> f64 {
     samples.sort_by(|a, b| a.total_cmp(b));

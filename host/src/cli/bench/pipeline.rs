@@ -6,11 +6,9 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
-use super::{brand, median, native::NativePipeline};
+use super::{brand, load_policies, median, native::NativePipeline};
 use crate::config::BrandConfig;
-use crate::policy::{
-    ComponentCache, Decision, DecisionStatus, OrderContext, PolicyEngine, PolicySet,
-};
+use crate::policy::{Decision, DecisionStatus, OrderContext, PolicySet};
 
 pub fn run(iterations: usize) -> anyhow::Result<ExitCode> {
     let dir = tempfile::tempdir()?;
@@ -123,9 +121,7 @@ fn warmup(iterations: usize) -> usize {
 /// The bench brand in `dir` with `region_toml` as its bench region, loaded.
 fn load(dir: &Path, region_toml: &str) -> anyhow::Result<PolicySet> {
     brand::write(dir, region_toml)?;
-    let config = BrandConfig::load(dir)?;
-    let engine = PolicyEngine::new(config.hq.limits.clone(), ComponentCache::default_location())?;
-    Ok(PolicySet::load(&config, engine)?)
+    load_policies(&BrandConfig::load(dir)?)
 }
 
 fn print_steps(decision: &Decision) {

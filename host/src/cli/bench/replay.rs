@@ -15,11 +15,12 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::Args;
 
+use super::load_policies;
 use crate::config::BrandConfig;
 use crate::config::dataset::Dataset;
 use crate::domain::{Order, OrderLine, OrderType, TimestampMs, Urgency, Warehouse, WarehouseLevel};
 use crate::policy::replay::{Replayer, StoredOrder};
-use crate::policy::{ComponentCache, DecisionStatus, OrderContext, PolicyEngine, PolicySet};
+use crate::policy::{DecisionStatus, OrderContext, PolicySet};
 
 #[derive(Args)]
 pub struct ReplayArgs {
@@ -51,7 +52,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let brand = BrandConfig::load(&args.config)?;
     let dataset = Dataset::load(&args.config.join("dataset"), &brand)?;
-    let active = load(&brand)?;
+    let active = load_policies(&brand)?;
 
     // Placement stores only what the policy does not reject: make orders
     // until there are enough of those.
@@ -106,7 +107,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
 
     let dir = tempfile::tempdir()?;
     write_candidate(&args.config, dir.path())?;
-    let candidate = load(&BrandConfig::load(dir.path())?)?.for_replay();
+    let candidate = load_policies(&BrandConfig::load(dir.path())?)?.for_replay();
     // Warm instances in every slot the orders reach, as a long replay has.
     Replayer::new(&candidate, "*", i64::MIN, i64::MAX)
         .threads(threads)
@@ -248,11 +249,6 @@ impl Cpu {
             machine_busy: if total > 0.0 { busy / total } else { 0.0 },
         }
     }
-}
-
-fn load(brand: &BrandConfig) -> anyhow::Result<PolicySet> {
-    let engine = PolicyEngine::new(brand.hq.limits.clone(), ComponentCache::default_location())?;
-    Ok(PolicySet::load(brand, engine)?)
 }
 
 /// The brand of `from` with the candidate's pricing, in `to`.
